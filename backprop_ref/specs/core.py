@@ -1,0 +1,172 @@
+"""What a spec is, and how one is checked.
+
+A :class:`Spec` holds everything about one graded function in one place: how to call it
+(:class:`~backprop_ref.specs.harness.Step`), the cases to call it on (drawn from a seed, for
+the visible tests, the hidden tests, or the grader's verification), and the judge that
+turns what came back into a :class:`Verdict`. The notebooks' tests call :func:`check`;
+the grader draws the same cases, runs them in a sandbox through the harness, and calls the
+same judge: one definition, so they never disagree.
+
+Judging is staged, as a student reads it: the result's type and shapes first, then the
+values against the reference, then an independent finite-difference check. The first
+stage that fails gives the message, in words (see :func:`backprop_ref.gradcheck.diagnose`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from backprop_ref.specs.harness import Outcome, Step, run_case
+
+Stage = Literal["visible", "hidden", "verify"]
+STAGE_NAMES: tuple[str, ...] = ("returns", "shapes", "values", "finite differences")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One set of inputs for a spec, as plain data, with a short description for messages."""
+
+    inputs: dict[str, Any]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The result of one stage of the judgement for one case."""
+
+    stage: str
+    ok: bool
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Everything the judge found for one case; ``passed`` when every stage passed."""
+
+    findings: tuple[Finding, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(f.ok for f in self.findings)
+
+    @property
+    def failure(self) -> Finding | None:
+        return next((f for f in self.findings if not f.ok), None)
+
+
+Judge = Callable[[Case, Outcome], list[Finding]]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One graded function: its call, its cases and its judge.
+
+    Attributes
+    ----------
+    name : the function's name in the notebook (fixed: the grader depends on it)
+    signature : as shown to students, e.g. ``"linear_backward(dL_dy, x, W)"``
+    steps : the calls that make up one case (usually one; ``mlp_backward`` needs two)
+    returns : the names of what comes back from the steps
+    cases : ``cases(rng, stage)`` draws the inputs for a stage
+    judge : ``judge(case, outcome)`` returns the findings, stage by stage
+    may_modify : inputs the function is expected to change in place (``sgd_step``)
+    """
+
+    name: str
+    signature: str
+    steps: tuple[Step, ...]
+    returns: tuple[str, ...]
+    cases: Callable[[np.random.Generator, Stage], list[Case]]
+    judge: Judge
+    may_modify: tuple[str, ...] = ()
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """Every function name the steps call."""
+        return tuple(dict.fromkeys(s.fn for s in self.steps))
+
+    def draw(self, stage: Stage, seed: int) -> list[Case]:
+        """The cases for ``stage``, deterministic for a given seed."""
+        return self.cases(np.random.default_rng(seed), stage)
+
+    def run(self, fns: Mapping[str, Callable[..., Any]], case: Case) -> Outcome:
+        """Call the student's functions on ``case`` (in whatever process this runs)."""
+        return run_case(fns, case.inputs, self.steps, self.returns, self.may_modify)
+
+    def evaluate(self, case: Case, outcome: Outcome) -> Verdict:
+        """Judge one outcome (always in the trusted process when grading)."""
+        if outcome.error is not None:
+            return Verdict((Finding("returns", False, _error_message(self, outcome)),))
+        findings = list(self.judge(case, outcome))
+        if outcome.mutated:
+            names = ", ".join(outcome.mutated)
+            findings.append(
+                Finding(
+                    "values",
+                    False,
+                    f"{self.name} modified its input {names}: work on a copy "
+                    f"(e.g. x = x.copy()) or build new arrays instead of writing into {names}.",
+                )
+            )
+        return Verdict(tuple(findings))
+
+
+def _error_message(spec: Spec, outcome: Outcome) -> str:
+    err = outcome.error or ""
+    if err.startswith("NotImplementedError"):
+        return f"{spec.name} is not implemented yet (it raised NotImplementedError)."
+    if err.startswith("NameError") and any(repr(n) in err for n in spec.needs):
+        return f"{spec.name} is not defined: run the cell that defines it first. ({err})"
+    hint = f" Warnings seen: {'; '.join(outcome.warnings)}." if outcome.warnings else ""
+    return f"calling {spec.signature} raised {err}.{hint}"
+
+
+@dataclass
+class Report:
+    """The result of checking one function on all the cases of one stage."""
+
+    spec: Spec
+    verdicts: list[tuple[Case, Verdict]] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(v.passed for _, v in self.verdicts)
+
+    def first_failure(self) -> tuple[Case, Finding] | None:
+        for case, verdict in self.verdicts:
+            failure = verdict.failure
+            if failure is not None:
+                return case, failure
+        return None
+
+    def message(self) -> str:
+        """What a student reads: the stages that passed, then the first that failed."""
+        found = self.first_failure()
+        lines = []
+        for stage in STAGE_NAMES:
+            if found is not None and found[1].stage == stage:
+                case, failure = found
+                where = f" [case: {case.note}]" if case.note else ""
+                lines.append(f"  FAILED {stage}: {failure.message}{where}")
+                break
+            if any(f.stage == stage for _, v in self.verdicts for f in v.findings):
+                lines.append(f"  ok     {stage}")
+        head = "passed" if found is None else "FAILED"
+        return f"{self.spec.name}: {head} on {len(self.verdicts)} cases\n" + "\n".join(lines)
+
+
+def check_function(
+    spec: Spec,
+    fns: Mapping[str, Callable[..., Any]],
+    stage: Stage,
+    seed: int,
+) -> Report:
+    """Run and judge every case of one stage in this process."""
+    report = Report(spec)
+    for case in spec.draw(stage, seed):
+        report.verdicts.append((case, spec.evaluate(case, spec.run(fns, case))))
+    return report
