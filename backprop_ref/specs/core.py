@@ -14,7 +14,7 @@ stage that fails gives the message, in words (see :func:`backprop_ref.gradcheck.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -58,7 +58,16 @@ class Verdict:
         return next((f for f in self.findings if not f.ok), None)
 
 
-Judge = Callable[[Case, Outcome], list[Finding]]
+class Stop(Exception):
+    """Raised inside a judge with the finding of the first stage that failed."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+#: A judge yields one passing finding per stage and raises :class:`Stop` at a failure.
+Judge = Callable[["Case", Outcome], Iterable[Finding]]
 
 
 @dataclass(frozen=True)
@@ -101,7 +110,12 @@ class Spec:
         """Judge one outcome (always in the trusted process when grading)."""
         if outcome.error is not None:
             return Verdict((Finding("returns", False, _error_message(self, outcome)),))
-        findings = list(self.judge(case, outcome))
+        findings: list[Finding] = []
+        try:
+            for finding in self.judge(case, outcome):
+                findings.append(finding)
+        except Stop as stop:
+            findings.append(stop.finding)
         if outcome.mutated:
             names = ", ".join(outcome.mutated)
             findings.append(

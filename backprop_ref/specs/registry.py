@@ -1,0 +1,28 @@
+"""All lessons and their specs, in course order."""
+
+from __future__ import annotations
+
+from backprop_ref.specs import (
+    activations_losses,
+    backprop_network,
+    gradient_checking,
+    jacobians,
+    linear_layer,
+)
+from backprop_ref.specs.core import Spec
+from backprop_ref.specs.lesson import Lesson
+
+LESSONS: dict[str, Lesson] = {
+    m.LESSON.name: m.LESSON
+    for m in (jacobians, gradient_checking, linear_layer, activations_losses, backprop_network)
+}
+
+SPECS: dict[str, Spec] = {s.name: s for lesson in LESSONS.values() for s in lesson.specs}
+
+
+def lesson_of(spec_name: str) -> Lesson:
+    """The lesson that grades the function ``spec_name``."""
+    for lesson in LESSONS.values():
+        if any(s.name == spec_name for s in lesson.specs):
+            return lesson
+    raise KeyError(f"no lesson grades a function called {spec_name!r}")
