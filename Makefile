@@ -37,7 +37,7 @@ test-fast: lint
 
 # Regenerate the nbgrader source notebooks from their paired py:percent files.
 notebooks: $(STAMP)
-	$(BIN)/jupytext --sync notebooks/*/*.py
+	$(BIN)/python -m autograder.authoring
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_mlp.py

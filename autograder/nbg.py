@@ -1,0 +1,106 @@
+"""nbgrader, driven in-process through its Python API with the course config loaded explicitly."""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from nbgrader.apps import NbGraderAPI
+
+CONFIG_FILE = Path(__file__).with_name("nbgrader_config.py")
+
+
+def sqlite_url(course: Path) -> str:
+    """The default gradebook: SQLite in the course directory."""
+    return f"sqlite:///{(course / 'gradebook.db').resolve()}"
+
+
+def load_config(course: Path, db_url: str | None = None, extra: Config | None = None) -> Config:
+    """The course config (``autograder/nbgrader_config.py``) for the course at ``course``."""
+    config = PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent)).load_config()
+    config.CourseDirectory.root = str(course.resolve())
+    config.CourseDirectory.db_url = db_url or sqlite_url(course)
+    if extra is not None:
+        config.merge(extra)
+    return config
+
+
+def ensure_alembic_on_path() -> None:
+    """Creating a gradebook runs the ``alembic`` executable: put the interpreter's bin first."""
+    bin_dir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if bin_dir not in path.split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + path
+
+
+def open_api(course: Path, db_url: str | None = None, extra: Config | None = None) -> NbGraderAPI:
+    """An ``NbGraderAPI`` for the course, quiet, with the course config."""
+    from nbgrader.apps import NbGraderAPI
+
+    ensure_alembic_on_path()
+    course.mkdir(parents=True, exist_ok=True)
+    return NbGraderAPI(config=load_config(course, db_url, extra))
+
+
+@dataclass(frozen=True)
+class CellScore:
+    """One graded cell of one submitted notebook, as the gradebook holds it."""
+
+    grade_id: str
+    score: float | None
+    max_score: float
+    auto_score: float | None
+    needs_manual_grade: bool
+    cell_type: str
+
+
+def notebook_scores(
+    db_url: str, assignment: str, notebook: str, student: str
+) -> dict[str, CellScore]:
+    """Every graded cell's score for one student's notebook (empty if not graded)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gb:
+        try:
+            nb = gb.find_submission_notebook(notebook, assignment, student)
+        except MissingEntry:
+            return {}
+        return {
+            g.name: CellScore(
+                g.name,
+                g.score,
+                g.max_score,
+                g.auto_score,
+                bool(g.needs_manual_grade),
+                g.cell.cell_type,
+            )
+            for g in nb.grades
+        }
+
+
+@contextmanager
+def quiet_logs() -> Iterator[None]:
+    """nbgrader logs to the root logger at WARN; keep our progress output readable."""
+    import logging
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
+def result_ok(result: dict[str, Any]) -> bool:
+    return bool(result.get("success"))

@@ -1,0 +1,31 @@
+# The course's nbgrader configuration. The grader loads this file explicitly
+# (NbGraderAPI does not read config files by itself); instructors load the same file when
+# they run `jupyter lab` in the course directory for formgrader (the course directory's
+# own nbgrader_config.py, written by `python -m autograder release`, includes this one).
+# See ../../shared/reference/nbgrader.md for the traps each setting answers.
+c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
+
+c.CourseDirectory.course_id = "backprop-course"
+
+# Student stubs.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# A deleted test cell is restored from the gradebook (stock nbgrader fails the submission).
+c.OverwriteCells.add_missing_cells = True
+
+# A cell that runs too long is interrupted; the rest of the notebook still runs.
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+
+# Output limits: nbgrader counts lines; the sandbox also caps bytes.
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 60
+
+# Expected warnings must not zero a correct answer: stderr text matching this pattern is
+# dropped before scoring (our checks already silence warnings raised by student code).
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"(?m)^.*(Warning|warnings\.warn).*$\n?(^\s+.*$\n?)?"
+
+# Grader logs: WARN, not WARNING (nbgrader's traitlet takes the former).
+c.NbGraderAPI.log_level = "WARN"

@@ -1,0 +1,82 @@
+"""Shared helpers for the lesson tests: paths, a throwaway nbgrader course, grading a notebook."""
+
+from __future__ import annotations
+
+import runpy
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from autograder import answers, nbg
+from backprop_ref.specs import LESSONS, Lesson
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+MUTANTS = Path(__file__).resolve().parent / "mutants"
+
+
+def source_path(lesson: str) -> Path:
+    return NOTEBOOKS / lesson / f"{lesson}.ipynb"
+
+
+def mutants(lesson: str) -> dict[str, dict[str, dict[str, str]]]:
+    """``{function: {"wrong": {description: source}, "correct": {description: source}}}``."""
+    path = MUTANTS / f"{lesson}.py"
+    return runpy.run_path(str(path))["MUTANTS"]  # type: ignore[no-any-return]
+
+
+@dataclass
+class Course:
+    """A throwaway nbgrader course holding one lesson, generated (released) once."""
+
+    root: Path
+    lesson: Lesson
+
+    @property
+    def db_url(self) -> str:
+        return nbg.sqlite_url(self.root)
+
+    def source(self) -> nbformat.NotebookNode:
+        return answers.read(self.root / "source" / self.lesson.name / f"{self.lesson.name}.ipynb")
+
+    def release(self) -> nbformat.NotebookNode:
+        return answers.read(self.root / "release" / self.lesson.name / f"{self.lesson.name}.ipynb")
+
+    def grade(self, student: str, nb: nbformat.NotebookNode) -> dict[str, float]:
+        """Submit ``nb`` as ``student``, autograde it, return grade_id -> auto score."""
+        name = self.lesson.name
+        folder = self.root / "submitted" / student / name
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, folder / f"{name}.ipynb")
+        with nbg.quiet_logs():
+            result = nbg.open_api(self.root).autograde(name, student)
+        assert result["success"], f"autograde failed for {student}: {result.get('error')}"
+        scores = nbg.notebook_scores(self.db_url, name, name, student)
+        return {gid: (s.auto_score or 0.0) for gid, s in scores.items()}
+
+
+def make_course(tmp: Path, lesson_name: str) -> Course:
+    lesson = LESSONS[lesson_name]
+    src = tmp / "source" / lesson_name
+    src.mkdir(parents=True)
+    shutil.copy(source_path(lesson_name), src)
+    with nbg.quiet_logs():
+        result = nbg.open_api(tmp).generate_assignment(lesson_name)
+    assert result["success"], result.get("error")
+    return Course(tmp, lesson)
+
+
+def full_marks(lesson: Lesson) -> dict[str, float]:
+    return {c.grade_id: float(c.points) for c in lesson.cells if c.kind != "manual"}
+
+
+def expect_scores(lesson: Lesson, lost: set[str]) -> dict[str, Any]:
+    """The autograded scores when exactly the functions in ``lost`` fail."""
+    return {
+        c.grade_id: (0.0 if c.spec in lost else float(c.points))
+        for c in lesson.cells
+        if c.kind != "manual"
+    }
