@@ -24,6 +24,7 @@ class Extracted:
     source: str = ""
     functions: list[str] = field(default_factory=list)
     refused_imports: list[str] = field(default_factory=list)
+    refused_names: list[str] = field(default_factory=list)  # names those imports would bind
     syntax_errors: list[str] = field(default_factory=list)
 
 
@@ -41,13 +42,15 @@ def _is_literal(node: ast.expr) -> bool:
 
 def _keep(node: ast.stmt, out: Extracted) -> bool:
     if isinstance(node, ast.Import):
-        refused = [a.name for a in node.names if not _allowed(a.name)]
-        out.refused_imports += refused
+        refused = [a for a in node.names if not _allowed(a.name)]
+        out.refused_imports += [a.name for a in refused]
+        out.refused_names += [a.asname or a.name.split(".")[0] for a in refused]
         return not refused
     if isinstance(node, ast.ImportFrom):
         if node.level == 0 and _allowed(node.module):
             return True
         out.refused_imports.append("." * node.level + (node.module or ""))
+        out.refused_names += [a.asname or a.name for a in node.names]
         return False
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         node.decorator_list = []  # decorators are top-level code; they do not run

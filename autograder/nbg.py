@@ -26,13 +26,38 @@ def sqlite_url(course: Path) -> str:
 
 
 def load_config(course: Path, db_url: str | None = None, extra: Config | None = None) -> Config:
-    """The course config (``autograder/nbgrader_config.py``) for the course at ``course``."""
-    config = PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent)).load_config()
+    """The course config for the course at ``course``.
+
+    The course's own ``nbgrader_config.py`` (written by ``release``; it includes
+    ``autograder/nbgrader_config.py`` and holds course settings such as deadlines) when it
+    exists, else ``autograder/nbgrader_config.py`` alone. ``db_url`` overrides the file's.
+    """
+    own = course / "nbgrader_config.py"
+    where = own if own.exists() else CONFIG_FILE
+    config = PyFileConfigLoader(where.name, path=str(where.parent)).load_config()
     config.CourseDirectory.root = str(course.resolve())
-    config.CourseDirectory.db_url = db_url or sqlite_url(course)
+    if db_url or "db_url" not in config.CourseDirectory:
+        config.CourseDirectory.db_url = db_url or sqlite_url(course)
     if extra is not None:
         config.merge(extra)
     return config
+
+
+def write_course_config(course: Path) -> Path:
+    """Write the course's ``nbgrader_config.py`` (once; instructors edit it afterwards)."""
+    own = course / "nbgrader_config.py"
+    if not own.exists():
+        own.write_text(
+            "# Course settings for nbgrader (formgrader) and `python -m autograder`.\n"
+            "c = get_config()  # noqa: F821\n"
+            f"load_subconfig({str(CONFIG_FILE)!r})  # noqa: F821\n"
+            f"c.CourseDirectory.root = {str(course.resolve())!r}\n"
+            "# Deadlines and late penalty (see autograder.course.LatePolicy), e.g.:\n"
+            '# c.LatePolicy.deadlines = {"01_jacobians": "2026-12-01T23:59:00+00:00"}\n'
+            "# c.LatePolicy.penalty_per_day = 0.1\n",
+            encoding="utf-8",
+        )
+    return own
 
 
 def ensure_alembic_on_path() -> None:
@@ -60,6 +85,7 @@ class CellScore:
     score: float | None
     max_score: float
     auto_score: float | None
+    manual_score: float | None
     needs_manual_grade: bool
     cell_type: str
 
@@ -81,6 +107,7 @@ def notebook_scores(
                 g.score,
                 g.max_score,
                 g.auto_score,
+                g.manual_score,
                 bool(g.needs_manual_grade),
                 g.cell.cell_type,
             )

@@ -209,7 +209,7 @@ def run_case(
                 elif step.out is not None:
                     env[step.out] = result
             outcome.values = {name: plain(env[name]) for name in returns}
-        except Exception as exc:  # the student's error becomes data, never our crash
+        except (Exception, SystemExit) as exc:  # the student's error is data, never our crash
             outcome.error = f"{type(exc).__name__}: {exc}"
     outcome.seconds = time.perf_counter() - start
     outcome.warnings = [f"{w.category.__name__}: {w.message}" for w in caught][:5]

@@ -1,0 +1,83 @@
+"""`release`: the lessons become nbgrader assignments, plus a self-study bundle.
+
+For each lesson in ``notebooks/``: copy the source notebook into ``course/source/``, run
+nbgrader's ``generate_assignment`` (student version in ``course/release/``), record the
+deadline in the gradebook, and write ``course/self-study/<lesson>/``: the student version
+and the worked solutions as HTML (executed, hidden tests removed).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from autograder import nbg
+from autograder.authoring import lesson_dirs
+from autograder.course import Course
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class ReleaseError(RuntimeError):
+    """A lesson could not be released; the message says which and why."""
+
+
+def lessons_in(repo: Path = REPO) -> list[str]:
+    return [d.name for d in lesson_dirs(repo) if (d / f"{d.name}.ipynb").exists()]
+
+
+def release(course: Course, assignments: list[str] | None = None, *, self_study: bool = True,
+            execute_solutions: bool = True, repo: Path = REPO) -> list[str]:
+    """Release ``assignments`` (default: every lesson); returns the names released."""
+    available = lessons_in(repo)
+    names = assignments or available
+    unknown = [a for a in names if a not in available]
+    if unknown:
+        raise ReleaseError(f"no lesson called {', '.join(unknown)} (lessons: {', '.join(available)})")
+    course.root.mkdir(parents=True, exist_ok=True)
+    nbg.write_course_config(course.root)
+    api = course.api()
+    policy = course.policy()
+    for name in names:
+        src = course.path("source", name)
+        src.mkdir(parents=True, exist_ok=True)
+        shutil.copy(repo / "notebooks" / name / f"{name}.ipynb", src / f"{name}.ipynb")
+        with nbg.quiet_logs():
+            result = api.generate_assignment(name)
+        if not result.get("success"):
+            raise ReleaseError(f"nbgrader could not generate {name}:\n{result.get('error')}")
+        _set_deadline(course, name, policy.deadline(name))
+        if self_study:
+            write_self_study(course, name, execute=execute_solutions)
+    return names
+
+
+def _set_deadline(course: Course, name: str, deadline: object) -> None:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gb:
+        due = None if deadline is None else deadline.replace(tzinfo=None)  # type: ignore[attr-defined]
+        gb.update_or_create_assignment(name, duedate=due)
+
+
+def write_self_study(course: Course, name: str, *, execute: bool = True) -> Path:
+    """Student notebook plus worked solutions (HTML) for self-learners."""
+    from nbconvert import HTMLExporter
+    from nbgrader.preprocessors import ClearHiddenTests
+
+    out = course.path("self-study", name)
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copy(course.path("release", name, f"{name}.ipynb"), out / f"{name}.ipynb")
+    nb = nbformat.read(course.path("source", name, f"{name}.ipynb"), as_version=4)
+    nb, _ = ClearHiddenTests().preprocess(nb, {})
+    if execute:
+        from nbclient import NotebookClient
+
+        NotebookClient(nb, timeout=120, allow_errors=True,
+                       resources={"metadata": {"path": str(out)}}).execute()
+    html, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    target = out / f"{name}-solutions.html"
+    target.write_text(html, encoding="utf-8")
+    return target

@@ -1,0 +1,116 @@
+"""Running untrusted code: the sandbox interface, and the explicit no-sandbox fallback.
+
+A :class:`Sandbox` runs a command with a working directory it may write, a time limit, and
+resource limits, and kills every process the command started when it ends. The
+bubblewrap implementation lives in :mod:`autograder.bwrap`; :class:`Unsandboxed` (used only
+with ``--no-sandbox``) applies the same limits with rlimits and a process group, but
+student code then runs with the grader's privileges and view of the disk.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one sandboxed command."""
+
+    memory_bytes: int = 4 * 1024**3  # address space
+    processes: int = 64
+    file_bytes: int = 64 * 1024**2
+    cpu_seconds: int = 300
+    output_bytes: int = 8 * 1024**2  # captured stdout/stderr, each
+
+
+@dataclass(frozen=True)
+class RunResult:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    timed_out: bool
+
+    def describe(self) -> str:
+        if self.timed_out:
+            return "timed out"
+        if self.returncode < 0:
+            try:
+                return f"killed by {signal.Signals(-self.returncode).name}"
+            except ValueError:
+                return f"killed by signal {-self.returncode}"
+        return f"exit code {self.returncode}"
+
+
+class Sandbox(Protocol):
+    name: str
+
+    def run(self, argv: list[str], workdir: Path, timeout: float,
+            env: dict[str, str] | None = None) -> RunResult: ...
+
+
+def base_env(home: str) -> dict[str, str]:
+    """A small, predictable environment: nothing of the grader's leaks in."""
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "JUPYTER_PLATFORM_DIRS": "1",
+    }
+
+
+def communicate(proc: subprocess.Popen[bytes], timeout: float, cap: int) -> RunResult:
+    """Wait for ``proc`` (its own session), kill its whole process group at the end."""
+    timed_out = False
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        kill_group(proc.pid)
+        out, err = proc.communicate()
+    kill_group(proc.pid)  # daemons the command left behind in its group
+    return RunResult(proc.returncode, out[:cap], err[:cap], timed_out)
+
+
+def kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class Unsandboxed:
+    """No isolation, only limits: for ``--no-sandbox`` where bubblewrap is unavailable."""
+
+    name = "none"
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+
+    def _preexec(self) -> None:
+        lim = self.limits
+        resource.setrlimit(resource.RLIMIT_AS, (lim.memory_bytes, lim.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (lim.file_bytes, lim.file_bytes))
+        resource.setrlimit(resource.RLIMIT_CPU, (lim.cpu_seconds, lim.cpu_seconds))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    def run(self, argv: list[str], workdir: Path, timeout: float,
+            env: dict[str, str] | None = None) -> RunResult:
+        full_env = {**base_env(str(workdir)), **(env or {})}
+        proc = subprocess.Popen(
+            argv, cwd=workdir, env=full_env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True, preexec_fn=self._preexec,
+        )
+        return communicate(proc, timeout, self.limits.output_bytes)
