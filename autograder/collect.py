@@ -1,4 +1,4 @@
-"""`collect`: import submissions from a folder or a zip laid out ``<student>/<assignment>/<nb>.ipynb``.
+"""`collect`: import submissions from a folder or zip laid out ``<student>/<assignment>/<nb>``.
 
 File checks only: names, types, sizes, links and paths. A notebook in the right place is
 imported even when its contents are broken (grading will list it ``ungradable`` with the
@@ -122,7 +122,7 @@ def content_warning(data: bytes) -> str:
         nb = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         return f"not a valid notebook: not JSON ({str(exc)[:80]})"
-    if not isinstance(nb, dict) or "cells" not in nb and "worksheets" not in nb:
+    if not isinstance(nb, dict) or ("cells" not in nb and "worksheets" not in nb):
         return "not a valid notebook: no cells"
     return ""
 
@@ -174,8 +174,14 @@ def _place(course: Course, student: str, assignment: str, data: bytes, stamp: dt
     target = folder / f"{assignment}.ipynb"
     replaced = target.exists()
     if replaced:
-        old = (folder / "timestamp.txt").read_text().strip() if (folder / "timestamp.txt").exists() else "unknown"
-        keep = course.path("submitted-history", student, assignment, re.sub(r"[^0-9A-Za-z]", "", old) or "old")
+        old = (
+            (folder / "timestamp.txt").read_text().strip()
+            if (folder / "timestamp.txt").exists()
+            else "unknown"
+        )
+        keep = course.path(
+            "submitted-history", student, assignment, re.sub(r"[^0-9A-Za-z]", "", old) or "old"
+        )
         keep.mkdir(parents=True, exist_ok=True)
         for f in folder.iterdir():
             shutil.copy2(f, keep / f.name)

@@ -69,8 +69,9 @@ def roster(course: Course) -> list[str]:
         return sorted(s.id for s in gb.students)
 
 
-def plan(course: Course, assignments: list[str] | None, students: list[str] | None
-         ) -> list[tuple[str, str]]:
+def plan(
+    course: Course, assignments: list[str] | None, students: list[str] | None
+) -> list[tuple[str, str]]:
     """(student, assignment) pairs to grade, in a stable order."""
     released = course.assignments()
     chosen = assignments or released
@@ -86,9 +87,13 @@ def plan(course: Course, assignments: list[str] | None, students: list[str] | No
     return [(s, a) for a in chosen for s in people]
 
 
-def grade(course: Course, options: Options, assignments: list[str] | None = None,
-          students: list[str] | None = None,
-          progress: Callable[[str], None] | None = None) -> list[SubmissionResult]:
+def grade(
+    course: Course,
+    options: Options,
+    assignments: list[str] | None = None,
+    students: list[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[SubmissionResult]:
     """Grade the planned submissions; write the CSVs; return every result of the run."""
     tasks = plan(course, assignments, students)
     if options.backup:
@@ -104,8 +109,9 @@ def grade(course: Course, options: Options, assignments: list[str] | None = None
     return results
 
 
-def grade_one(course: Course, api: object, policy: LatePolicy, student: str, assignment: str,
-              options: Options) -> SubmissionResult:
+def grade_one(
+    course: Course, api: object, policy: LatePolicy, student: str, assignment: str, options: Options
+) -> SubmissionResult:
     lesson = LESSONS[assignment]
     path = course.submission_dir(student, assignment) / f"{assignment}.ipynb"
     fingerprint = f"{digest(path)}:{grader_fingerprint(course, assignment)}"
@@ -121,13 +127,22 @@ def grade_one(course: Course, api: object, policy: LatePolicy, student: str, ass
 
 
 def _blank(lesson: Lesson, student: str, status: str, message: str) -> SubmissionResult:
-    cells = [CellResult(c.grade_id, 0.0, float(c.points), status, message, c.spec)  # type: ignore[arg-type]
-             for c in lesson.cells]
+    cells = [
+        CellResult(c.grade_id, 0.0, float(c.points), status, message, c.spec)  # type: ignore[arg-type]
+        for c in lesson.cells
+    ]
     return SubmissionResult(student, lesson.name, lesson.name, status, message, cells)  # type: ignore[arg-type]
 
 
-def _grade_submission(course: Course, api: object, policy: LatePolicy, lesson: Lesson,
-                      student: str, path: Path, options: Options) -> SubmissionResult:
+def _grade_submission(
+    course: Course,
+    api: object,
+    policy: LatePolicy,
+    lesson: Lesson,
+    student: str,
+    path: Path,
+    options: Options,
+) -> SubmissionResult:
     if not path.exists():
         return _blank(lesson, student, "missing", "no submission")
     if problem := content_warning(path.read_bytes()):
@@ -154,8 +169,12 @@ def _grade_submission(course: Course, api: object, policy: LatePolicy, lesson: L
     return result
 
 
-def combine(lesson: Lesson, student: str, kernel: dict[str, nbg.CellScore],
-            verification: Verification | None) -> SubmissionResult:
+def combine(
+    lesson: Lesson,
+    student: str,
+    kernel: dict[str, nbg.CellScore],
+    verification: Verification | None,
+) -> SubmissionResult:
     """Cell by cell: the verified result is authoritative; disagreements are flagged."""
     cells = []
     for cell in lesson.cells:
@@ -164,14 +183,30 @@ def combine(lesson: Lesson, student: str, kernel: dict[str, nbg.CellScore],
         if cell.kind == "manual":
             manual = None if k is None else k.manual_score
             status = "graded" if manual is not None else "needs_manual"
-            cells.append(CellResult(cell.grade_id, manual, points, status,
-                                    "" if manual is not None else "awaiting manual grading"))
+            cells.append(
+                CellResult(
+                    cell.grade_id,
+                    manual,
+                    points,
+                    status,
+                    "" if manual is not None else "awaiting manual grading",
+                )
+            )
             continue
         kernel_score = None if k is None else (k.auto_score or 0.0)
         kernel_pass = kernel_score is not None and kernel_score >= points
         if verification is None:
-            cells.append(CellResult(cell.grade_id, kernel_score or 0.0, points, "graded", "",
-                                    cell.spec, kernel_score))
+            cells.append(
+                CellResult(
+                    cell.grade_id,
+                    kernel_score or 0.0,
+                    points,
+                    "graded",
+                    "",
+                    cell.spec,
+                    kernel_score,
+                )
+            )
             continue
         v = verification.verdicts[cell.spec]  # type: ignore[index]
         score = points if v.passed else 0.0
@@ -180,15 +215,26 @@ def combine(lesson: Lesson, student: str, kernel: dict[str, nbg.CellScore],
             status = "needs_attention"
             said = "passed" if kernel_pass else "failed"
             message = f"{DIFFER}: the notebook's test {said}, verification " + (
-                "passed" if v.passed else f"failed: {v.message}")
-        cells.append(CellResult(cell.grade_id, score, points, status, message, cell.spec,  # type: ignore[arg-type]
-                                kernel_score))
+                "passed" if v.passed else f"failed: {v.message}"
+            )
+        cells.append(
+            CellResult(
+                cell.grade_id,
+                score,
+                points,
+                status,
+                message,
+                cell.spec,  # type: ignore[arg-type]
+                kernel_score,
+            )
+        )
     status = worst([c.status for c in cells])
     reasons = sorted({c.message.split(":")[0] for c in cells if c.status == "needs_attention"})
     result = SubmissionResult(student, lesson.name, lesson.name, status, "; ".join(reasons), cells)
     if verification is not None:
-        result.verification = {n: ("passed" if v.passed else v.message)
-                               for n, v in verification.verdicts.items()}
+        result.verification = {
+            n: ("passed" if v.passed else v.message) for n, v in verification.verdicts.items()
+        }
     return result
 
 

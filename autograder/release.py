@@ -28,14 +28,22 @@ def lessons_in(repo: Path = REPO) -> list[str]:
     return [d.name for d in lesson_dirs(repo) if (d / f"{d.name}.ipynb").exists()]
 
 
-def release(course: Course, assignments: list[str] | None = None, *, self_study: bool = True,
-            execute_solutions: bool = True, repo: Path = REPO) -> list[str]:
+def release(
+    course: Course,
+    assignments: list[str] | None = None,
+    *,
+    self_study: bool = True,
+    execute_solutions: bool = True,
+    repo: Path = REPO,
+) -> list[str]:
     """Release ``assignments`` (default: every lesson); returns the names released."""
     available = lessons_in(repo)
     names = assignments or available
     unknown = [a for a in names if a not in available]
     if unknown:
-        raise ReleaseError(f"no lesson called {', '.join(unknown)} (lessons: {', '.join(available)})")
+        raise ReleaseError(
+            f"no lesson called {', '.join(unknown)} (lessons: {', '.join(available)})"
+        )
     course.root.mkdir(parents=True, exist_ok=True)
     nbg.write_course_config(course.root)
     api = course.api()
@@ -75,8 +83,9 @@ def write_self_study(course: Course, name: str, *, execute: bool = True) -> Path
     if execute:
         from nbclient import NotebookClient
 
-        NotebookClient(nb, timeout=120, allow_errors=True,
-                       resources={"metadata": {"path": str(out)}}).execute()
+        NotebookClient(
+            nb, timeout=120, allow_errors=True, resources={"metadata": {"path": str(out)}}
+        ).execute()
     html, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
     target = out / f"{name}-solutions.html"
     target.write_text(html, encoding="utf-8")

@@ -15,10 +15,23 @@ from typing import Literal
 
 Status = Literal["graded", "needs_manual", "needs_attention", "missing", "ungradable"]
 #: Worst first: a submission's status is the worst of its cells'.
-SEVERITY: tuple[Status, ...] = ("ungradable", "needs_attention", "missing", "needs_manual", "graded")
+SEVERITY: tuple[Status, ...] = (
+    "ungradable",
+    "needs_attention",
+    "missing",
+    "needs_manual",
+    "graded",
+)
 
 GRADE_COLUMNS = (
-    "student_id", "assignment", "notebook", "grade_id", "score", "max_score", "status", "message"
+    "student_id",
+    "assignment",
+    "notebook",
+    "grade_id",
+    "score",
+    "max_score",
+    "status",
+    "message",
 )
 TOTAL_COLUMNS = ("student_id", "assignment", "score", "max_score", "status")
 
@@ -99,12 +112,23 @@ def write_csvs(results: list[SubmissionResult], reports: Path) -> tuple[Path, Pa
         w.writerow(GRADE_COLUMNS)
         for r in results:
             for c in r.cells:
-                w.writerow([r.student_id, r.assignment, r.notebook, c.grade_id,
-                            _number(c.score), _number(c.max_score), c.status, c.message])
+                w.writerow(
+                    [
+                        r.student_id,
+                        r.assignment,
+                        r.notebook,
+                        c.grade_id,
+                        _number(c.score),
+                        _number(c.max_score),
+                        c.status,
+                        c.message,
+                    ]
+                )
     with totals.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, quoting=csv.QUOTE_MINIMAL)
         w.writerow(TOTAL_COLUMNS)
         for r in results:
-            w.writerow([r.student_id, r.assignment, _number(r.score), _number(r.max_score),
-                        r.status])
+            w.writerow(
+                [r.student_id, r.assignment, _number(r.score), _number(r.max_score), r.status]
+            )
     return grades, totals

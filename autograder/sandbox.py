@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import resource
 import signal
+import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +51,9 @@ class RunResult:
 class Sandbox(Protocol):
     name: str
 
-    def run(self, argv: list[str], workdir: Path, timeout: float,
-            env: dict[str, str] | None = None) -> RunResult: ...
+    def run(
+        self, argv: list[str], workdir: Path, timeout: float, env: dict[str, str] | None = None
+    ) -> RunResult: ...
 
 
 def base_env(home: str) -> dict[str, str]:
@@ -83,6 +85,21 @@ def communicate(proc: subprocess.Popen[bytes], timeout: float, cap: int) -> RunR
     return RunResult(proc.returncode, out[:cap], err[:cap], timed_out)
 
 
+def read_output(path: Path, max_bytes: int) -> bytes:
+    """Read a file the sandboxed code wrote: a regular file, never through a symlink, capped."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        if info.st_size > max_bytes:
+            raise OSError(f"{path.name} is larger than {max_bytes} bytes")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(max_bytes + 1)[:max_bytes]
+    finally:
+        os.close(fd)
+
+
 def kill_group(pgid: int) -> None:
     try:
         os.killpg(pgid, signal.SIGKILL)
@@ -105,12 +122,18 @@ class Unsandboxed:
         resource.setrlimit(resource.RLIMIT_CPU, (lim.cpu_seconds, lim.cpu_seconds))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
-    def run(self, argv: list[str], workdir: Path, timeout: float,
-            env: dict[str, str] | None = None) -> RunResult:
+    def run(
+        self, argv: list[str], workdir: Path, timeout: float, env: dict[str, str] | None = None
+    ) -> RunResult:
         full_env = {**base_env(str(workdir)), **(env or {})}
         proc = subprocess.Popen(
-            argv, cwd=workdir, env=full_env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=True, preexec_fn=self._preexec,
+            argv,
+            cwd=workdir,
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=self._preexec,
         )
         return communicate(proc, timeout, self.limits.output_bytes)

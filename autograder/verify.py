@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import secrets
 import shutil
 import sys
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
 from autograder.extract import extract
-from autograder.sandbox import Sandbox
+from autograder.sandbox import Sandbox, read_output
 from backprop_ref.specs import Lesson, harness
 from backprop_ref.specs.core import Report
 
@@ -69,8 +72,9 @@ def code_cells(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
     return [(f"cell {i + 1}", c.source) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
 
 
-def verify(lesson: Lesson, nb: nbformat.NotebookNode, seed: int, sandbox: Sandbox,
-           timeout: float = 60.0) -> Verification:
+def verify(
+    lesson: Lesson, nb: nbformat.NotebookNode, seed: int, sandbox: Sandbox, timeout: float = 60.0
+) -> Verification:
     """Verify every graded function of ``lesson`` defined in ``nb``."""
     start = time.perf_counter()
     found = extract(code_cells(nb))
@@ -83,13 +87,23 @@ def verify(lesson: Lesson, nb: nbformat.NotebookNode, seed: int, sandbox: Sandbo
         refused = tuple(found.refused_names)
         for k, (spec, cases) in enumerate(plans):
             out = work / f"out-{k}.npz"
-            if k in crashed or not out.exists():
+            if k in crashed or not out.is_file():
                 why = crashed.get(k, "the verification process ended early")
-                result.verdicts[spec.name] = FunctionVerdict(spec.name, False, f"{spec.name}: {why}")
+                result.verdicts[spec.name] = FunctionVerdict(
+                    spec.name, False, f"{spec.name}: {why}"
+                )
                 continue
-            outcomes = harness.loads(out.read_bytes())
-            report = Report(spec, [(c, spec.evaluate(c, o)) for c, o in zip(cases, outcomes,
-                                                                           strict=True)])
+            try:
+                outcomes = _safe_loads(read_output(out, MAX_OUTPUT_BYTES))
+                if len(outcomes) != len(cases):
+                    raise ValueError("wrong number of results")
+            except Exception as exc:
+                why = f"{spec.name}: its results could not be read back ({exc})"
+                result.verdicts[spec.name] = FunctionVerdict(spec.name, False, why)
+                continue
+            report = Report(
+                spec, [(c, spec.evaluate(c, o)) for c, o in zip(cases, outcomes, strict=True)]
+            )
             result.verdicts[spec.name] = _verdict(report, refused)
     result.seconds = time.perf_counter() - start
     return result
@@ -100,8 +114,12 @@ def _prepare(work: Path, source: str, plans: list) -> None:  # type: ignore[type
     shutil.copy(RUNNER, work / "runner.py")
     (work / "student.py").write_text(source, encoding="utf-8")
     payload = [
-        {"steps": list(spec.steps), "returns": list(spec.returns),
-         "may_modify": list(spec.may_modify), "cases": [c.inputs for c in cases]}
+        {
+            "steps": list(spec.steps),
+            "returns": list(spec.returns),
+            "may_modify": list(spec.may_modify),
+            "cases": [c.inputs for c in cases],
+        }
         for spec, cases in plans
     ]
     (work / "cases.npz").write_bytes(harness.dumps(payload))
@@ -129,6 +147,17 @@ def _run(work: Path, n: int, sandbox: Sandbox, timeout: float) -> dict[int, str]
                 crashed.setdefault(k, "not run: the verification time limit was reached")
             break
     return crashed
+
+
+def _safe_loads(data: bytes) -> list[Any]:
+    """``harness.loads``, after refusing archives that would expand past the size cap."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        if sum(i.file_size for i in z.infolist()) > MAX_OUTPUT_BYTES:
+            raise ValueError("the results are too large")
+    outcomes = harness.loads(data)
+    if not isinstance(outcomes, list) or not all(isinstance(o, harness.Outcome) for o in outcomes):
+        raise ValueError("unexpected contents")
+    return outcomes
 
 
 def _verdict(report: Report, refused_names: tuple[str, ...]) -> FunctionVerdict:

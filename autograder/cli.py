@@ -1,0 +1,101 @@
+"""``python -m autograder``: release, collect, grade, feedback, report, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder.course import Course
+
+EPILOG = "Run `python -m autograder COMMAND --help` for a command's options."
+
+
+def _common(p: argparse.ArgumentParser, default_course: str = "course") -> None:
+    p.add_argument(
+        "--course",
+        type=Path,
+        default=Path(default_course),
+        metavar="DIR",
+        help=f"course directory (default: ./{default_course})",
+    )
+    p.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="gradebook SQLAlchemy URL (default: SQLite in the course directory)",
+    )
+
+
+def _selection(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--assignment", action="append", metavar="A", help="only this assignment (repeatable)"
+    )
+    p.add_argument("--student", action="append", metavar="S", help="only this student (repeatable)")
+
+
+def _grading(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run student code without the sandbox (only where bubblewrap is unavailable)",
+    )
+    p.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="score by nbgrader's in-kernel tests only (not trustworthy)",
+    )
+    p.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="python -m autograder",
+        epilog=EPILOG,
+        description="The backprop-course instructor pipeline on nbgrader.",
+    )
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser("release", help="generate the student versions and the self-study bundle")
+    _common(p)
+    p.add_argument(
+        "--assignment", action="append", metavar="A", help="only this lesson (repeatable)"
+    )
+    p.add_argument("--no-self-study", action="store_true", help="skip the self-study bundle")
+    p = sub.add_parser("collect", help="import submissions from a folder or zip")
+    _common(p)
+    p.add_argument(
+        "path", type=Path, help="folder or zip laid out <student>/<assignment>/<notebook>.ipynb"
+    )
+    p = sub.add_parser("grade", help="autograde and verify what has been collected")
+    _common(p)
+    _selection(p)
+    _grading(p)
+    p = sub.add_parser("feedback", help="HTML feedback per student and notebook")
+    _common(p)
+    _selection(p)
+    p = sub.add_parser(
+        "report", help="pass rates, score distribution, submissions needing attention"
+    )
+    _common(p)
+    p = sub.add_parser("demo", help="the whole pipeline on generated sample submissions")
+    _common(p, default_course="demo-course")
+    _grading(p)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    course = Course.at(args.course, args.db)
+    from autograder import commands
+
+    try:
+        return commands.run(args.command, course, args)
+    except commands.CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            "interrupted: results graded so far are saved; run the command again to finish",
+            file=sys.stderr,
+        )
+        return 130

@@ -1,0 +1,158 @@
+"""What each command does, with its terminal output. Errors the user can fix raise
+:class:`CommandError` (printed as one line, exit status 1)."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from autograder import collect as collect_mod
+from autograder import feedback as feedback_mod
+from autograder import grade as grade_mod
+from autograder import release as release_mod
+from autograder import report as report_mod
+from autograder import samples as samples_mod
+from autograder.course import Course
+from autograder.sandbox import Sandbox, Unsandboxed
+
+DEMO_MARKER = ".backprop-demo-course"
+
+
+class CommandError(RuntimeError):
+    """A failure the user can act on."""
+
+
+def select_sandbox(no_sandbox: bool) -> Sandbox:
+    """The bubblewrap sandbox, or an explicit refusal; ``--no-sandbox`` opts out."""
+    if no_sandbox:
+        print("warning: --no-sandbox: student code runs with your privileges", file=sys.stderr)
+        return Unsandboxed()
+    from autograder import bwrap
+
+    problem = bwrap.unavailable()
+    if problem:
+        raise CommandError(
+            f"no sandbox available ({problem}). Install bubblewrap (Debian/Ubuntu: "
+            "apt-get install bubblewrap) or pass --no-sandbox to grade without isolation."
+        )
+    return bwrap.Bubblewrap()
+
+
+def run(command: str, course: Course, args: argparse.Namespace) -> int:
+    handler = {
+        "release": _release,
+        "collect": _collect,
+        "grade": _grade,
+        "feedback": _feedback,
+        "report": _report,
+        "demo": _demo,
+    }[command]
+    return handler(course, args)
+
+
+def _release(course: Course, args: argparse.Namespace) -> int:
+    try:
+        names = release_mod.release(course, args.assignment, self_study=not args.no_self_study)
+    except release_mod.ReleaseError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"released {len(names)} assignment(s) into {course.path('release')}: {', '.join(names)}")
+    if not args.no_self_study:
+        print(f"self-study bundle: {course.path('self-study')}")
+    return 0
+
+
+def _collect(course: Course, args: argparse.Namespace) -> int:
+    try:
+        rep = collect_mod.collect(course, args.path)
+    except (ValueError, FileNotFoundError, OSError) as exc:
+        raise CommandError(str(exc)) from None
+    print(f"collected {len(rep.accepted)} new and {len(rep.replaced)} replaced submission(s)")
+    for w in rep.warnings:
+        print(f"  warning: {w}")
+    for a in rep.attention:
+        kept = f" (kept as {a.kept_as})" if a.kept_as else ""
+        print(f"  not collected: {a.origin}: {a.reason}{kept}")
+    return 0
+
+
+def _grade(course: Course, args: argparse.Namespace) -> int:
+    options = grade_mod.Options(
+        select_sandbox(args.no_sandbox), verify=not args.no_verify, force=args.force
+    )
+    try:
+        tasks = grade_mod.plan(course, args.assignment, args.student)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    if not tasks:
+        raise CommandError("nothing to grade: collect submissions first")
+    from tqdm import tqdm
+
+    with tqdm(total=len(tasks), unit="nb", desc="grading", file=sys.stderr) as bar:
+
+        def step(label: str) -> None:
+            bar.set_postfix_str(label)
+            bar.update(1)
+
+        results = grade_mod.grade(course, options, args.assignment, args.student, step)
+    counts = Counter(r.status for r in results)
+    print(
+        f"graded {len(results)} submission(s): "
+        + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    )
+    print(
+        f"wrote {course.path('reports', 'grades.csv')} and {course.path('reports', 'totals.csv')}"
+    )
+    return 0
+
+
+def _feedback(course: Course, args: argparse.Namespace) -> int:
+    written = feedback_mod.feedback(course, args.assignment, args.student)
+    print(f"wrote {len(written)} feedback file(s) under {course.path('feedback')}")
+    return 0
+
+
+def _report(course: Course, args: argparse.Namespace) -> int:
+    if not course.path("results").exists():
+        raise CommandError("nothing graded yet: run `python -m autograder grade` first")
+    print(report_mod.build(course))
+    return 0
+
+
+def _demo(course: Course, args: argparse.Namespace) -> int:
+    root = course.root
+    if root.exists() and any(root.iterdir()) and not (root / DEMO_MARKER).exists():
+        raise CommandError(f"{root} exists and is not a demo course; choose another --course")
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    (root / DEMO_MARKER).write_text("created by `python -m autograder demo`\n")
+    select_sandbox(args.no_sandbox)  # fail early, before the slow steps
+    _write_demo_config(course)
+    _release(course, argparse.Namespace(assignment=None, no_self_study=False))
+    with tempfile.TemporaryDirectory() as tmp:
+        incoming = samples_mod.write(
+            samples_mod.samples(course.path("release"), course.path("source")), Path(tmp)
+        )
+        _collect(course, argparse.Namespace(path=incoming))
+    grade_args = argparse.Namespace(
+        assignment=None,
+        student=None,
+        no_sandbox=args.no_sandbox,
+        no_verify=args.no_verify,
+        force=False,
+    )
+    _grade(course, grade_args)
+    _feedback(course, argparse.Namespace(assignment=None, student=None))
+    return _report(course, args)
+
+
+def _write_demo_config(course: Course) -> None:
+    from autograder import nbg
+
+    path = nbg.write_course_config(course.root)
+    deadlines = {name: samples_mod.DEADLINE.isoformat() for name in release_mod.lessons_in()}
+    with path.open("a", encoding="utf-8") as f:
+        f.write(f"c.LatePolicy.deadlines = {deadlines!r}\nc.LatePolicy.penalty_per_day = 0.1\n")
