@@ -34,9 +34,7 @@ def spiral(
     return x, labels
 
 
-def two_moons(
-    n_per_class: int = 100, noise: float = 0.1, seed: int = 0
-) -> tuple[Array, IntArray]:
+def two_moons(n_per_class: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[Array, IntArray]:
     """Two interlocking half circles of radius 1 with Gaussian noise of std ``noise``.
 
     Class 0 is the upper arc ``(cos a, sin a)``, class 1 the lower arc

@@ -12,6 +12,7 @@ Parameters are ``{"W1", "b1", ..., "WK", "bK"}`` with ``Wk`` of shape (M_{k-1}, 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -35,7 +36,7 @@ def init_mlp(sizes: Sequence[int], seed: int = 0) -> dict[str, Array]:
         raise ValueError(f"sizes needs an input and an output width, got {list(sizes)}")
     rng = np.random.default_rng(seed)
     params: dict[str, Array] = {}
-    for k, (M_in, M_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
+    for k, (M_in, M_out) in enumerate(itertools.pairwise(sizes), start=1):
         params[f"W{k}"] = rng.standard_normal((M_in, M_out)) * np.sqrt(2.0 / M_in)
         params[f"b{k}"] = np.zeros(M_out)
     return params

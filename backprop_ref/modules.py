@@ -48,7 +48,7 @@ class Module:
 
     def _cached(self, x: Array | None) -> Array:
         if x is None:
-            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+            raise RuntimeError(f"{type(self).__name__} has nothing cached: call forward first")
         return x
 
 
@@ -82,8 +82,8 @@ class Linear(Module):
         dt = np.dtype(dtype)
         if dt.kind != "f":
             raise TypeError(f"Linear needs a floating dtype, not {dt}")
-        fan = {"he": M_in, "glorot": (M_in + M_out) / 2}[init]
-        W = np.random.default_rng(rng).standard_normal((M_in, M_out)) * np.sqrt(2.0 / fan)
+        variance = {"he": 2.0 / M_in, "glorot": 2.0 / (M_in + M_out)}[init]
+        W = np.random.default_rng(rng).standard_normal((M_in, M_out)) * np.sqrt(variance)
         self.params = {"W": W.astype(dt), "b": np.zeros(M_out, dtype=dt)}
         self.x: Array | None = None
 
@@ -98,10 +98,9 @@ class Linear(Module):
         return layers.linear_forward(x, W, b)
 
     def backward(self, dL_dy: Array) -> Array:
-        x = self._cached(self.x)
-        dL_dx, self.grads["W"], self.grads["b"] = layers.linear_backward(
-            dL_dy, x, self.params["W"]
-        )
+        x, W = self._cached(self.x), self.params["W"]
+        # dL/dx (N, M_in) = dL/dy W^T, dL/dW (M_in, M_out) = x^T dL/dy, dL/db (M_out,)
+        dL_dx, self.grads["W"], self.grads["b"] = layers.linear_backward(dL_dy, x, W)
         return dL_dx
 
 

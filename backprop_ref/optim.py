@@ -78,6 +78,4 @@ class SGD:
 
 def _check_keys(params: Mapping[str, Array], grads: Mapping[str, Array]) -> None:
     if params.keys() != grads.keys():
-        raise KeyError(
-            f"params and grads need the same keys: {sorted(params)} vs {sorted(grads)}"
-        )
+        raise KeyError(f"params and grads need the same keys: {sorted(params)} vs {sorted(grads)}")

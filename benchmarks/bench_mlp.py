@@ -19,6 +19,7 @@ Python that has numpy (and torch, for the ratio): ``python benchmarks/bench_mlp.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -54,19 +55,23 @@ except ImportError:
     torch = None
 
 
-def median_seconds(fn: Callable[[], Any], budget: float = 0.5, warmup: int = 3) -> float:
-    """Median wall time of ``fn()`` over enough repetitions to fill ``budget`` seconds."""
-    for _ in range(warmup):
-        fn()
+def median_seconds(*fns: Callable[[], Any], budget: float = 1.0, warmup: int = 3) -> list[float]:
+    """Median wall time of each ``fn()``, timed in alternation so that a change in the
+    machine's load affects every function alike; enough rounds to fill ``budget`` seconds."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
     start = time.perf_counter()
-    fn()
-    reps = max(5, int(budget / max(time.perf_counter() - start, 1e-6)))
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
+    for fn in fns:
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    rounds = max(7, int(budget / max(time.perf_counter() - start, 1e-6)))
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(rounds):
+        for fn, t in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            t.append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
 
 
 def matmul_rate(dtype: type) -> float:
@@ -75,17 +80,17 @@ def matmul_rate(dtype: type) -> float:
     x = rng.standard_normal((2048, 1024)).astype(dtype)
     W = rng.standard_normal((1024, 1024)).astype(dtype)
     out = np.empty((2048, 1024), dtype=dtype)
-    return 2 * 2048 * 1024 * 1024 / median_seconds(lambda: np.matmul(x, W, out=out))
+    return 2 * 2048 * 1024 * 1024 / median_seconds(lambda: np.matmul(x, W, out=out))[0]
 
 
 def step_flops(N: int) -> int:
-    return sum(6 * N * a * b for a, b in zip(WIDTHS[:-1], WIDTHS[1:], strict=True))
+    return sum(6 * N * a * b for a, b in itertools.pairwise(WIDTHS))
 
 
 def ours(N: int, dtype: type) -> tuple[Callable[[], Any], Sequential, Any, Any]:
     rng = np.random.default_rng(0)
     layers: list[Any] = []
-    for i, (a, b) in enumerate(zip(WIDTHS[:-1], WIDTHS[1:], strict=True)):
+    for i, (a, b) in enumerate(itertools.pairwise(WIDTHS)):
         layers += [Linear(a, b, rng=i, dtype=dtype)] + ([ReLU()] if b != WIDTHS[-1] else [])
     net = Sequential(*layers)
     x = rng.standard_normal((N, WIDTHS[0])).astype(dtype)
@@ -130,19 +135,33 @@ def main() -> None:
     else:
         print("torch is not installed: skipping the ratio ours / torch")
     print(f"numpy {np.__version__}, BLAS threads {THREADS}; widths {'-'.join(map(str, WIDTHS))}")
-    print(f"{'dtype':>8} {'batch':>6} {'ours ms':>9} {'torch ms':>9} {'ratio':>6} {'of matmul':>10}")
+    print(
+        f"{'dtype':>8} {'batch':>6} {'ours ms':>9} {'torch ms':>9} {'ratio':>6} {'of matmul':>10}"
+    )
+    ratios, fractions = [], []
     for dtype in (np.float32, np.float64):
+        name = np.dtype(dtype).name
         peak = matmul_rate(dtype)
-        print(f"{np.dtype(dtype).name:>8} matmul (2048x1024 @ 1024x1024): {peak / 1e9:.1f} GFLOP/s")
+        print(f"{name:>8} matmul (2048x1024 @ 1024x1024): {peak / 1e9:.1f} GFLOP/s")
         for N in BATCHES:
             step, net, x, labels = ours(N, dtype)
-            t_ours = median_seconds(step)
-            t_torch = median_seconds(twin(net, x, labels)) if torch is not None else float("nan")
+            if torch is not None:
+                t_ours, t_torch = median_seconds(step, twin(net, x, labels))
+                ratios.append(t_ours / t_torch)
+                torch_cols = f"{t_torch * 1e3:>9.3f} {t_ours / t_torch:>6.2f}"
+            else:
+                (t_ours,) = median_seconds(step)
+                torch_cols = f"{'-':>9} {'-':>6}"
             frac = step_flops(N) / t_ours / peak
-            print(
-                f"{np.dtype(dtype).name:>8} {N:>6} {t_ours * 1e3:>9.3f} {t_torch * 1e3:>9.3f} "
-                f"{t_ours / t_torch:>6.2f} {frac:>10.0%}"
-            )
+            if N == max(BATCHES):
+                fractions.append(frac)
+            print(f"{name:>8} {N:>6} {t_ours * 1e3:>9.3f} {torch_cols} {frac:>10.0%}")
+    if ratios:
+        print(f"goal ratio <= 1.0 at every size: {'met' if max(ratios) <= 1 else 'NOT met'}")
+    print(
+        f"goal >= 85% of matmul at batch {max(BATCHES)}: "
+        f"{'met' if min(fractions) >= 0.85 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":
