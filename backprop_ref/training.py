@@ -65,8 +65,10 @@ def train(
     history : list of float
         ``epochs * ceil(N / batch_size)`` losses, each before its step's update.
     """
-    params = model if isinstance(model, MutableMapping) else model.parameters()
-    step = _mlp_step(model, loss) if isinstance(model, MutableMapping) else _model_step(model, loss)
+    if isinstance(model, MutableMapping):
+        params, step = model, _mlp_step(model, loss)
+    else:
+        params, step = model.parameters(), _model_step(model, loss)
     optimiser = SGD(params, lr, momentum)
     rng = np.random.default_rng(seed)
     N = x.shape[0]
