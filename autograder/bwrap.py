@@ -77,26 +77,10 @@ class Bubblewrap:
 
     def argv(self, command: list[str], workdir: Path, env: dict[str, str]) -> list[str]:
         lim = self.limits
-        args = [
-            "bwrap",
-            "--unshare-ipc",
-            "--unshare-pid",
-            "--unshare-net",
-            "--unshare-uts",
-            "--unshare-cgroup-try",
-            "--die-with-parent",
-            "--new-session",
-            "--hostname",
-            "sandbox",
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
-            "--size",
-            str(lim.file_bytes),
-            "--tmpfs",
-            "/tmp",
-        ]
+        namespaces = "--unshare-ipc --unshare-pid --unshare-net --unshare-uts --unshare-cgroup-try"
+        lifetime = "--die-with-parent --new-session --hostname sandbox --proc /proc --dev /dev"
+        args = ["bwrap", *namespaces.split(), *lifetime.split()]
+        args += ["--perms", "1777", "--size", str(lim.file_bytes), "--tmpfs", "/tmp"]
         if os.geteuid() != 0:
             args += ["--unshare-user", "--uid", str(self.uid), "--gid", str(self.uid)]
         args += self.system_binds()

@@ -17,7 +17,6 @@ from autograder import release as release_mod
 from autograder import report as report_mod
 from autograder import samples as samples_mod
 from autograder.course import Course
-from autograder.sandbox import Sandbox, Unsandboxed
 
 DEMO_MARKER = ".backprop-demo-course"
 
@@ -26,11 +25,11 @@ class CommandError(RuntimeError):
     """A failure the user can act on."""
 
 
-def select_sandbox(no_sandbox: bool) -> Sandbox:
-    """The bubblewrap sandbox, or an explicit refusal; ``--no-sandbox`` opts out."""
+def check_sandbox(no_sandbox: bool) -> bool:
+    """True to sandbox; refuses clearly when no sandbox works here (``--no-sandbox`` opts out)."""
     if no_sandbox:
         print("warning: --no-sandbox: student code runs with your privileges", file=sys.stderr)
-        return Unsandboxed()
+        return False
     from autograder import bwrap
 
     problem = bwrap.unavailable()
@@ -39,7 +38,7 @@ def select_sandbox(no_sandbox: bool) -> Sandbox:
             f"no sandbox available ({problem}). Install bubblewrap (Debian/Ubuntu: "
             "apt-get install bubblewrap) or pass --no-sandbox to grade without isolation."
         )
-    return bwrap.Bubblewrap()
+    return True
 
 
 def run(command: str, course: Course, args: argparse.Namespace) -> int:
@@ -81,7 +80,7 @@ def _collect(course: Course, args: argparse.Namespace) -> int:
 
 def _grade(course: Course, args: argparse.Namespace) -> int:
     options = grade_mod.Options(
-        select_sandbox(args.no_sandbox), verify=not args.no_verify, force=args.force
+        check_sandbox(args.no_sandbox), verify=not args.no_verify, force=args.force
     )
     try:
         tasks = grade_mod.plan(course, args.assignment, args.student)
@@ -129,7 +128,7 @@ def _demo(course: Course, args: argparse.Namespace) -> int:
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     (root / DEMO_MARKER).write_text("created by `python -m autograder demo`\n")
-    select_sandbox(args.no_sandbox)  # fail early, before the slow steps
+    check_sandbox(args.no_sandbox)  # fail early, before the slow steps
     _write_demo_config(course)
     _release(course, argparse.Namespace(assignment=None, no_self_study=False))
     with tempfile.TemporaryDirectory() as tmp:

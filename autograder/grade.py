@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -18,12 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from traitlets.config import Config
 
 from autograder import nbg
 from autograder.collect import content_warning
 from autograder.course import Course, LatePolicy, parse_time
 from autograder.results import CellResult, SubmissionResult, load_all, worst, write_csvs
-from autograder.sandbox import Sandbox
+from autograder.sandbox import Sandbox, Unsandboxed
 from autograder.verify import Verification, course_secret, verification_seed, verify
 from backprop_ref.specs import LESSONS, Lesson
 
@@ -32,10 +34,32 @@ DIFFER = "results differ between the notebook and verification"
 
 @dataclass(frozen=True)
 class Options:
-    sandbox: Sandbox
+    """How to grade. ``sandboxed=False`` is ``--no-sandbox``: the same runs, no isolation."""
+
+    sandboxed: bool = True
     verify: bool = True
     force: bool = False
     backup: bool = True
+    uid: int = 60000  # the sandbox's unprivileged uid (one per parallel worker)
+    cell_timeout: int | None = None  # None: the course config's
+    notebook_timeout: int | None = None
+
+    def sandbox(self) -> Sandbox:
+        if not self.sandboxed:
+            return Unsandboxed()
+        from autograder.bwrap import Bubblewrap
+
+        return Bubblewrap(uid=self.uid)
+
+    def nbgrader_config(self) -> Config:
+        c = Config()
+        c.SandboxedExecute.sandbox = "bubblewrap" if self.sandboxed else "none"
+        c.SandboxedExecute.uid = self.uid
+        if self.cell_timeout is not None:
+            c.SandboxedExecute.cell_timeout = self.cell_timeout
+        if self.notebook_timeout is not None:
+            c.SandboxedExecute.notebook_timeout = self.notebook_timeout
+        return c
 
 
 def digest(path: Path) -> str:
@@ -98,7 +122,7 @@ def grade(
     tasks = plan(course, assignments, students)
     if options.backup:
         backup_gradebook(course)
-    api = course.api()
+    api = nbg.open_api(course.root, course.db_url, options.nbgrader_config())
     policy = course.policy()
     results = []
     for student, assignment in tasks:
@@ -160,7 +184,7 @@ def _grade_submission(
     if options.verify:
         nb = nbformat.read(graded, as_version=4)
         seed = verification_seed(course_secret(course.root), student, lesson.name, digest(path))
-        verification = verify(lesson, nb, seed, options.sandbox)
+        verification = verify(lesson, nb, seed, options.sandbox())
         seconds["verify"] = verification.seconds
     result = combine(lesson, student, kernel, verification)
     result.seconds = seconds
@@ -239,10 +263,16 @@ def combine(
 
 
 def failure_reason(run: dict[str, object]) -> str:
-    """The last meaningful line of nbgrader's error, in a sentence."""
-    text = str(run.get("error") or run.get("log") or "nbgrader failed without a message")
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    last = next((ln for ln in reversed(lines) if "Error" in ln or "error" in ln), lines[-1])
+    """The exception behind nbgrader's failure, in one line (its log has the traceback)."""
+    text = f"{run.get('log') or ''}\n{run.get('error') or ''}"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    generic = ("NbGraderException", "There was an error", "Please see the", "Removing failed")
+    found = [
+        ln
+        for ln in lines
+        if re.match(r"^[A-Za-z_.]*(Error|Exception)\b.*:", ln) and not any(g in ln for g in generic)
+    ]
+    last = found[-1] if found else (lines[-1] if lines else "no message")
     return f"nbgrader could not grade this notebook: {last[:300]}"
 
 

@@ -29,3 +29,47 @@ c.IgnorePattern.pattern = r"(?m)^.*(Warning|warnings\.warn).*$\n?(^\s+.*$\n?)?"
 
 # Grader logs: WARN, not WARNING (nbgrader's traitlet takes the former).
 c.NbGraderAPI.log_level = "WARN"
+
+# Autograding: our sanitiser first (a duplicated cell keeps its first copy), and the
+# notebook executes in a sandbox (autograder.preprocessors.SandboxedExecute) instead of
+# nbgrader's in-process Execute. `python -m autograder grade --no-sandbox` switches the
+# sandbox off (SandboxedExecute.sandbox = "none"); limits and timeouts still apply.
+import pathlib  # noqa: E402
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    IgnorePattern,
+    LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
+
+import backprop_ref  # noqa: E402
+from autograder.preprocessors import KeepFirstGradeId, SandboxedExecute  # noqa: E402
+
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    KeepFirstGradeId,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    OverwriteCells,
+    CheckCellMetadata,
+]
+c.Autograde.autograde_preprocessors = [
+    SandboxedExecute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+# The kernel imports backprop_ref (the lesson's `check`, plots, data): bind it read-only.
+c.SandboxedExecute.readable = [str(pathlib.Path(backprop_ref.__file__).parent)]
+c.SandboxedExecute.cell_timeout = 60
+c.SandboxedExecute.notebook_timeout = 300
