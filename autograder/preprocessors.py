@@ -76,6 +76,7 @@ class SandboxedExecute(NbGraderPreprocessor):  # type: ignore[misc]
             work = Path(tmp)
             nbformat.write(nb, work / "in.ipynb")
             shutil.copy(KERNEL_EXEC, work / "kernel_exec.py")
+            seed_matplotlib_cache(work / ".matplotlib")
             run = self.make_sandbox().run(
                 [
                     sys.executable,
@@ -90,6 +91,7 @@ class SandboxedExecute(NbGraderPreprocessor):  # type: ignore[misc]
                 self.notebook_timeout,
                 env={
                     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+                    "MPLCONFIGDIR": "/submission/.matplotlib",
                     "IPYTHONDIR": "/tmp/ipython",
                 },
             )
@@ -105,6 +107,16 @@ class SandboxedExecute(NbGraderPreprocessor):  # type: ignore[misc]
         except (OSError, ValueError, TypeError, AttributeError) as exc:
             self.log.warning("no executed notebook came back: %s", exc)
             return None
+
+
+def seed_matplotlib_cache(target: Path) -> None:
+    """Give the kernel matplotlib's font list, so it does not rebuild it (slowly, on stderr)."""
+    import matplotlib
+    from matplotlib import font_manager  # noqa: F401 (builds the cache if missing)
+
+    target.mkdir(exist_ok=True)
+    for f in Path(matplotlib.get_cachedir()).glob("fontlist-*.json"):
+        shutil.copy(f, target / f.name)
 
 
 def copy_outputs(nb: NotebookNode, executed: Any, missing_reason: str) -> None:
