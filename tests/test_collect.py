@@ -68,7 +68,7 @@ def test_unusable_files_are_kept_aside_with_a_reason(
     _write(src, rel, b"data")
     report = collect.collect(course, src)
     assert not report.accepted
-    ((origin, why),) = _reasons(report).items()
+    ((_origin, why),) = _reasons(report).items()
     assert reason in why
     kept = course.root / report.attention[0].kept_as
     assert kept.read_bytes() == b"data"  # nothing is lost

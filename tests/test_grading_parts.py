@@ -98,7 +98,7 @@ def test_csvs_quote_and_parse_back(tmp_path: Path) -> None:
     rows = list(csv.DictReader(grades.open(newline="")))
     assert rows[0]["student_id"] == "o'brien, jr"
     assert rows[0]["message"] == 'says "no", then, a comma\nand a line'
-    assert list(csv.DictReader(totals.open(newline="")))[0]["score"] == "1"
+    assert next(iter(csv.DictReader(totals.open(newline=""))))["score"] == "1"
 
 
 def test_late_policy() -> None:
@@ -193,7 +193,8 @@ def test_verify_in_a_subprocess_judges_and_survives_crashes() -> None:
         "def linear_forward(x, W, b):\n    return x @ W + b\n"
         "def linear_jacobian_W(x, W):\n    return os.getcwd()\n"
         "def linear_backward(dL_dy, x, W):\n    __import__('os')._exit(3)\n"
-        "def apply_jacobian(dL_dy, J):\n    return np.tensordot(dL_dy, J, axes=([0, 1], [0, 1])) * 2\n"
+        "def apply_jacobian(dL_dy, J):\n"
+        "    return np.tensordot(dL_dy, J, axes=([0, 1], [0, 1])) * 2\n"
     )
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src)])
     result = verify(LINEAR, nb, seed=5, sandbox=Unsandboxed())
