@@ -55,11 +55,22 @@ def _softplus_sum_grad(x: Any) -> Any:
     return np.exp(-np.logaddexp(0, -x)) * np.arange(1, x.size + 1).reshape(x.shape)
 
 
+def _poly_grad_one_wrong(x: Any) -> Any:
+    """The gradient of ``_poly`` with one entry (the middle one, in C order) wrong: a bug
+    that a mean over entries, or a norm over the whole array, would water down."""
+    g = np.array(_poly_grad(x), dtype=float)
+    flat = g.reshape(-1)
+    k = flat.size // 2
+    flat[k] += 0.5 * (1.0 + abs(flat[k]))
+    return g
+
+
 #: Scalar test functions f(x) -> float with their exact gradients (same shape as x).
 SCALAR_PROBES: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "poly": (_poly, _poly_grad),
     "logsumexp": (_logsumexp, _logsumexp_grad),
     "softplus_sum": (_softplus_sum, _softplus_sum_grad),
+    "poly_one_wrong": (_poly, _poly_grad_one_wrong),  # a gradient with a bug in one entry
 }
 
 
