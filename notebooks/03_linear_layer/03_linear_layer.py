@@ -423,10 +423,11 @@ with course_style():
     fig.colorbar(image, ax=axes, shrink=0.8)
 
 # %% [markdown]
-# On the left, each row of the batch repeats the pattern "$x_{n\cdot}$ in the columns of
-# $W$'s $j$-th column"; on the right, the three diagonal blocks are the same $W^\top$ and
-# everything else is zero. Almost everything in these tensors is either zero or a copy of
-# something we already have.
+# On the left, the row of $y_{nj}$ holds row $n$ of $x$, spread over the entries
+# $W_{1j}, \dots, W_{M_\text{in} j}$ of column $j$ of $W$ (every $M_\text{out}$-th column of
+# the picture), and zeros elsewhere. On the right, the three diagonal blocks are the same
+# $W^\top$ and everything else is zero. Almost everything in these tensors is either zero
+# or a copy of something we already have.
 #
 # ---
 # ## 4 · The chain rule as a contraction
