@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -46,6 +47,20 @@ def _grading(p: argparse.ArgumentParser) -> None:
         help="score by nbgrader's in-kernel tests only (not trustworthy)",
     )
     p.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="grade in N parallel processes (default: the number of cores)",
+    )
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -70,6 +85,12 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
     _selection(p)
     _grading(p)
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="grade on a dask.distributed cluster at ADDRESS (e.g. tcp://host:8786)",
+    )
     p = sub.add_parser("feedback", help="HTML feedback per student and notebook")
     _common(p)
     _selection(p)

@@ -80,7 +80,11 @@ def _collect(course: Course, args: argparse.Namespace) -> int:
 
 def _grade(course: Course, args: argparse.Namespace) -> int:
     options = grade_mod.Options(
-        check_sandbox(args.no_sandbox), verify=not args.no_verify, force=args.force
+        check_sandbox(args.no_sandbox),
+        verify=not args.no_verify,
+        force=args.force,
+        workers=args.workers,
+        scheduler=args.scheduler,
     )
     try:
         tasks = grade_mod.plan(course, args.assignment, args.student)

@@ -1,10 +1,11 @@
 """`grade`: autograde what has been collected; every submission ends graded or listed.
 
-Per submission: nbgrader autogrades it (the student's kernel, for feedback), the graded
-functions are verified out of process (:mod:`autograder.verify`: the authoritative score),
-the two are combined cell by cell, the gradebook is updated with the verified scores, and
-the result is saved as ``course/results/<assignment>/<student>.json``. The CSVs are then
-written from all saved results. Unchanged submissions are not regraded.
+The coordinating process plans the work (skipping submissions graded before and unchanged),
+sends each submission out as a :class:`~autograder.tasks.Task` (local worker processes, or
+a Dask cluster), and, as each result comes back, combines nbgrader's in-kernel scores with
+the verified ones (authoritative; disagreements are flagged), applies the late policy, and
+writes the gradebook, the graded notebook and ``results/<assignment>/<student>.json``: it is
+the only writer. The CSVs are then written from all saved results.
 """
 
 from __future__ import annotations
@@ -13,20 +14,19 @@ import datetime as dt
 import hashlib
 import re
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 from traitlets.config import Config
 
-from autograder import nbg
+from autograder import gradebook
 from autograder.collect import content_warning
 from autograder.course import Course, LatePolicy, parse_time
-from autograder.results import CellResult, SubmissionResult, load_all, worst, write_csvs
+from autograder.results import CellResult, Status, SubmissionResult, load_all, worst, write_csvs
 from autograder.sandbox import Sandbox, Unsandboxed
-from autograder.verify import Verification, course_secret, verification_seed, verify
+from autograder.tasks import Task, TaskResult
+from autograder.verify import course_secret, verification_seed
 from backprop_ref.specs import LESSONS, Lesson
 
 DIFFER = "results differ between the notebook and verification"
@@ -40,9 +40,12 @@ class Options:
     verify: bool = True
     force: bool = False
     backup: bool = True
-    uid: int = 60000  # the sandbox's unprivileged uid (one per parallel worker)
+    workers: int = 1
+    scheduler: str | None = None  # a dask.distributed scheduler address
+    uid: int = 60000  # the sandbox's unprivileged uid (plus the worker's index)
     cell_timeout: int | None = None  # None: the course config's
     notebook_timeout: int | None = None
+    task_timeout: float = 900.0  # a worker still busy after this is killed (then retried)
 
     def sandbox(self) -> Sandbox:
         if not self.sandboxed:
@@ -66,11 +69,6 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
 
 
-def grader_fingerprint(course: Course, assignment: str) -> str:
-    """Changes when the lesson's source changes: results of an older source are regraded."""
-    return digest(course.path("source", assignment, f"{assignment}.ipynb"))[:16]
-
-
 def backup_gradebook(course: Course, keep: int = 20) -> Path | None:
     """Copy a SQLite gradebook to ``backups/`` before a run (other databases: use their tools)."""
     db = course.path("gradebook.db")
@@ -85,14 +83,6 @@ def backup_gradebook(course: Course, keep: int = 20) -> Path | None:
     return target
 
 
-def roster(course: Course) -> list[str]:
-    from nbgrader.api import Gradebook
-
-    nbg.ensure_alembic_on_path()
-    with Gradebook(course.db_url) as gb:
-        return sorted(s.id for s in gb.students)
-
-
 def plan(
     course: Course, assignments: list[str] | None, students: list[str] | None
 ) -> list[tuple[str, str]]:
@@ -102,13 +92,91 @@ def plan(
     unknown = [a for a in chosen if a not in released]
     if unknown:
         raise ValueError(f"not released: {', '.join(unknown)} (released: {', '.join(released)})")
-    people = roster(course)
+    people = gradebook.students(course)
     if students:
         missing = [s for s in students if s not in people]
         if missing:
             raise ValueError(f"no such student(s): {', '.join(missing)}")
         people = students
     return [(s, a) for a in chosen for s in people]
+
+
+def _blank(lesson: Lesson, student: str, status: Status, message: str) -> SubmissionResult:
+    cells = [
+        CellResult(c.grade_id, 0.0, float(c.points), status, message, c.spec) for c in lesson.cells
+    ]
+    return SubmissionResult(student, lesson.name, lesson.name, status, message, cells)
+
+
+class Grader:
+    """One grading run over a course: prepares tasks, receives results, writes everything."""
+
+    def __init__(self, course: Course, options: Options) -> None:
+        self.course = course
+        self.options = options
+        self.policy: LatePolicy = course.policy()
+        self.secret = course_secret(course.root) if options.verify else b""
+        self.results: list[SubmissionResult] = []
+
+    def fingerprint(self, path: Path, assignment: str) -> str:
+        """Changes when the submission or the lesson's source changes (then: regrade)."""
+        source = self.course.path("source", assignment, f"{assignment}.ipynb")
+        return f"{digest(path)}:{digest(source)[:16]}"
+
+    def prepare(self, student: str, assignment: str) -> Task | None:
+        """A task for this submission, or None when its result is settled without grading."""
+        lesson = LESSONS[assignment]
+        folder = self.course.submission_dir(student, assignment)
+        path = folder / f"{assignment}.ipynb"
+        saved = self.course.result_file(student, assignment)
+        fingerprint = self.fingerprint(path, assignment)
+        if saved.exists() and not self.options.force:
+            previous = SubmissionResult.load(saved)
+            if previous.digest == fingerprint:
+                self.results.append(previous)
+                return None
+        if not path.exists():
+            return self._save(_blank(lesson, student, "missing", "no submission"), fingerprint)
+        if problem := content_warning(path.read_bytes()):
+            return self._save(_blank(lesson, student, "ungradable", problem), fingerprint)
+        stamp = folder / "timestamp.txt"
+        o = self.options
+        seed = (
+            verification_seed(self.secret, student, assignment, digest(path)) if o.verify else None
+        )
+        return Task(
+            student,
+            assignment,
+            path.read_bytes(),
+            stamp.read_text() if stamp.exists() else None,
+            self.course.path("source", assignment, f"{assignment}.ipynb").read_bytes(),
+            seed,
+            o.sandboxed,
+            o.uid,
+            o.cell_timeout,
+            o.notebook_timeout,
+        )
+
+    def _save(self, result: SubmissionResult, fingerprint: str) -> None:
+        result.digest = fingerprint
+        result.save(self.course.result_file(result.student_id, result.assignment))
+        self.results.append(result)
+
+    def finish(self, task: Task, out: TaskResult) -> None:
+        """Turn a worker's result into the submission's result (the single writer)."""
+        lesson = LESSONS[task.assignment]
+        path = (
+            self.course.submission_dir(task.student, task.assignment) / f"{task.assignment}.ipynb"
+        )
+        if not out.ok:
+            result = _blank(lesson, task.student, "ungradable", out.reason)
+        else:
+            manual = gradebook.manual_scores(self.course, task.student, task.assignment)
+            result = combine(lesson, task.student, out, manual)
+            result.timestamp = _lateness(self.policy, result, task.timestamp)
+            gradebook.record(self.course, result, out, task.timestamp)
+        result.seconds = out.seconds
+        self._save(result, self.fingerprint(path, task.assignment))
 
 
 def grade(
@@ -118,148 +186,76 @@ def grade(
     students: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[SubmissionResult]:
-    """Grade the planned submissions; write the CSVs; return every result of the run."""
-    tasks = plan(course, assignments, students)
+    """Grade the planned submissions; write the CSVs; return this run's results."""
+    from autograder import workers
+
+    pairs = plan(course, assignments, students)
     if options.backup:
         backup_gradebook(course)
-    api = nbg.open_api(course.root, course.db_url, options.nbgrader_config())
-    policy = course.policy()
-    results = []
-    for student, assignment in tasks:
-        if progress:
+    grader = Grader(course, options)
+    tasks = []
+    for student, assignment in pairs:
+        task = grader.prepare(student, assignment)
+        if task is None and progress:
             progress(f"{student}/{assignment}")
-        results.append(grade_one(course, api, policy, student, assignment, options))
+        elif task is not None:
+            tasks.append(task)
+
+    def on_result(task: Task, out: TaskResult) -> None:
+        grader.finish(task, out)
+        if progress:
+            progress(f"{task.student}/{task.assignment}")
+
+    if options.scheduler:
+        workers.run_dask(tasks, options.scheduler, on_result)
+    else:
+        workers.run_local(tasks, options.workers, options.task_timeout, on_result)
     write_csvs(load_all(course.path("results")), course.path("reports"))
-    return results
-
-
-def grade_one(
-    course: Course, api: object, policy: LatePolicy, student: str, assignment: str, options: Options
-) -> SubmissionResult:
-    lesson = LESSONS[assignment]
-    path = course.submission_dir(student, assignment) / f"{assignment}.ipynb"
-    fingerprint = f"{digest(path)}:{grader_fingerprint(course, assignment)}"
-    saved = course.result_file(student, assignment)
-    if saved.exists() and not options.force:
-        previous = SubmissionResult.load(saved)
-        if previous.digest == fingerprint:
-            return previous
-    result = _grade_submission(course, api, policy, lesson, student, path, options)
-    result.digest = fingerprint
-    result.save(saved)
-    return result
-
-
-def _blank(lesson: Lesson, student: str, status: str, message: str) -> SubmissionResult:
-    cells = [
-        CellResult(c.grade_id, 0.0, float(c.points), status, message, c.spec)  # type: ignore[arg-type]
-        for c in lesson.cells
-    ]
-    return SubmissionResult(student, lesson.name, lesson.name, status, message, cells)  # type: ignore[arg-type]
-
-
-def _grade_submission(
-    course: Course,
-    api: object,
-    policy: LatePolicy,
-    lesson: Lesson,
-    student: str,
-    path: Path,
-    options: Options,
-) -> SubmissionResult:
-    if not path.exists():
-        return _blank(lesson, student, "missing", "no submission")
-    if problem := content_warning(path.read_bytes()):
-        return _blank(lesson, student, "ungradable", problem)
-    seconds: dict[str, float] = {}
-    t0 = time.perf_counter()
-    with nbg.quiet_logs():
-        run = api.autograde(lesson.name, student)  # type: ignore[attr-defined]
-    seconds["autograde"] = time.perf_counter() - t0
-    graded = course.path("autograded", student, lesson.name, f"{lesson.name}.ipynb")
-    if not run.get("success") or not graded.exists():
-        return _blank(lesson, student, "ungradable", failure_reason(run))
-    kernel = nbg.notebook_scores(course.db_url, lesson.name, lesson.name, student)
-    verification = None
-    if options.verify:
-        nb = nbformat.read(graded, as_version=4)
-        seed = verification_seed(course_secret(course.root), student, lesson.name, digest(path))
-        verification = verify(lesson, nb, seed, options.sandbox())
-        seconds["verify"] = verification.seconds
-    result = combine(lesson, student, kernel, verification)
-    result.seconds = seconds
-    _lateness(course, policy, result)
-    _write_back(course, result)
-    return result
+    return sorted(grader.results, key=lambda r: (r.assignment, r.student_id))
 
 
 def combine(
-    lesson: Lesson,
-    student: str,
-    kernel: dict[str, nbg.CellScore],
-    verification: Verification | None,
+    lesson: Lesson, student: str, out: TaskResult, manual: dict[str, float | None]
 ) -> SubmissionResult:
     """Cell by cell: the verified result is authoritative; disagreements are flagged."""
-    cells = []
-    for cell in lesson.cells:
-        k = kernel.get(cell.grade_id)
-        points = float(cell.points)
-        if cell.kind == "manual":
-            manual = None if k is None else k.manual_score
-            status = "graded" if manual is not None else "needs_manual"
-            cells.append(
-                CellResult(
-                    cell.grade_id,
-                    manual,
-                    points,
-                    status,
-                    "" if manual is not None else "awaiting manual grading",
-                )
-            )
-            continue
-        kernel_score = None if k is None else (k.auto_score or 0.0)
-        kernel_pass = kernel_score is not None and kernel_score >= points
-        if verification is None:
-            cells.append(
-                CellResult(
-                    cell.grade_id,
-                    kernel_score or 0.0,
-                    points,
-                    "graded",
-                    "",
-                    cell.spec,
-                    kernel_score,
-                )
-            )
-            continue
-        v = verification.verdicts[cell.spec]  # type: ignore[index]
-        score = points if v.passed else 0.0
-        status, message = "graded", v.message
-        if v.passed != kernel_pass:
-            status = "needs_attention"
-            said = "passed" if kernel_pass else "failed"
-            message = f"{DIFFER}: the notebook's test {said}, verification " + (
-                "passed" if v.passed else f"failed: {v.message}"
-            )
-        cells.append(
-            CellResult(
-                cell.grade_id,
-                score,
-                points,
-                status,
-                message,
-                cell.spec,  # type: ignore[arg-type]
-                kernel_score,
-            )
-        )
+    cells = [_cell(cell, out, manual.get(cell.grade_id)) for cell in lesson.cells]
     status = worst([c.status for c in cells])
     reasons = sorted({c.message.split(":")[0] for c in cells if c.status == "needs_attention"})
     result = SubmissionResult(student, lesson.name, lesson.name, status, "; ".join(reasons), cells)
-    if verification is not None:
+    if out.verification is not None:
         result.verification = {
-            n: ("passed" if v.passed else v.message) for n, v in verification.verdicts.items()
+            n: ("passed" if ok else msg) for n, (ok, msg) in sorted(out.verification.items())
         }
     return result
+
+
+def _cell(cell: object, out: TaskResult, manual: float | None) -> CellResult:
+    from backprop_ref.specs import GradedCell
+
+    assert isinstance(cell, GradedCell)
+    points = float(cell.points)
+    kernel = out.grades.get(cell.grade_id)
+    if cell.kind == "manual":
+        if manual is not None:
+            return CellResult(cell.grade_id, manual, points, "graded")
+        if kernel == 0:  # nbgrader: the answer cell is unchanged from the student version
+            return CellResult(cell.grade_id, 0.0, points, "graded", "no answer")
+        return CellResult(cell.grade_id, None, points, "needs_manual", "awaiting manual grading")
+    kernel_score = kernel or 0.0
+    if out.verification is None:
+        return CellResult(cell.grade_id, kernel_score, points, "graded", "", cell.spec, kernel)
+    passed, message = out.verification[cell.spec]  # type: ignore[index]
+    kernel_pass = kernel_score >= points
+    status: Status = "graded"
+    if passed != kernel_pass:
+        status = "needs_attention"
+        said = "passed" if kernel_pass else "failed"
+        message = f"{DIFFER}: the notebook's test {said}, verification " + (
+            "passed" if passed else f"failed: {message}"
+        )
+    return CellResult(
+        cell.grade_id, points if passed else 0.0, points, status, message, cell.spec, kernel
+    )
 
 
 def failure_reason(run: dict[str, object]) -> str:
@@ -276,29 +272,13 @@ def failure_reason(run: dict[str, object]) -> str:
     return f"nbgrader could not grade this notebook: {last[:300]}"
 
 
-def _lateness(course: Course, policy: LatePolicy, result: SubmissionResult) -> None:
-    stamp_file = course.submission_dir(result.student_id, result.assignment) / "timestamp.txt"
+def _lateness(policy: LatePolicy, result: SubmissionResult, timestamp: str | None) -> str | None:
+    if not timestamp:
+        return None
+    stamp = parse_time(timestamp)
     deadline = policy.deadline(result.assignment)
-    if not stamp_file.exists():
-        return
-    stamp = parse_time(stamp_file.read_text())
-    result.timestamp = stamp.isoformat()
     if deadline is not None:
         result.seconds_late = max((stamp - deadline).total_seconds(), 0.0)
         raw = sum(c.score or 0.0 for c in result.cells)
         result.late_penalty = policy.penalty(result.seconds_late, raw, result.max_score)
-
-
-def _write_back(course: Course, result: SubmissionResult) -> None:
-    """Store the verified scores and the late penalty in the gradebook (formgrader shows them)."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(course.db_url) as gb:
-        nb = gb.find_submission_notebook(result.notebook, result.assignment, result.student_id)
-        by_id = {c.grade_id: c for c in result.cells}
-        for grade in nb.grades:
-            cell = by_id.get(grade.name)
-            if cell is not None and cell.function is not None and cell.score is not None:
-                grade.auto_score = cell.score
-        nb.late_submission_penalty = result.late_penalty or None
-        gb.db.commit()
+    return stamp.isoformat()

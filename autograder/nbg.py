@@ -115,6 +115,20 @@ def notebook_scores(
         }
 
 
+def notebook_comments(
+    db_url: str, assignment: str, notebook: str, student: str
+) -> dict[str, str | None]:
+    """nbgrader's automatic comments ("No response.") per solution cell."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gb:
+        try:
+            nb = gb.find_submission_notebook(notebook, assignment, student)
+        except MissingEntry:
+            return {}
+        return {c.name: c.auto_comment for c in nb.comments}
+
+
 @contextmanager
 def quiet_logs() -> Iterator[None]:
     """nbgrader logs to the root logger at WARN; keep our progress output readable."""

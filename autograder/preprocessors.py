@@ -97,6 +97,9 @@ class SandboxedExecute(NbGraderPreprocessor):  # type: ignore[misc]
             )
             executed = self._read(work / "out.ipynb")
         reason = "the notebook ran out of time" if run.timed_out else f"it ended ({run.describe()})"
+        if executed is None and not run.timed_out:
+            tail = run.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+            reason += f": {tail[0][:300]}"
         copy_outputs(nb, executed, f"not run: {reason} before this cell")
         return nb, resources
 

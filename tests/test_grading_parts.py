@@ -11,7 +11,6 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import nbg
 from autograder.course import LatePolicy, parse_time
 from autograder.extract import extract
 from autograder.feedback import redact
@@ -19,7 +18,8 @@ from autograder.grade import DIFFER, combine, failure_reason
 from autograder.preprocessors import KeepFirstGradeId, copy_outputs
 from autograder.results import CellResult, SubmissionResult, write_csvs
 from autograder.sandbox import Unsandboxed
-from autograder.verify import FunctionVerdict, Verification, verification_seed, verify
+from autograder.tasks import TaskResult
+from autograder.verify import verification_seed, verify
 from backprop_ref.specs import LESSONS
 from backprop_ref.specs.harness import Outcome, Probe, Step, dumps, loads
 
@@ -72,21 +72,25 @@ def test_verification_seed_is_stable_and_secret_dependent() -> None:
     )
 
 
-def _kernel(score: float, gid: str) -> nbg.CellScore:
-    return nbg.CellScore(gid, score, 1.0, score, None, False, "code")
-
-
 def test_combine_scores_by_verification_and_flags_disagreement() -> None:
-    kernel = {c.grade_id: _kernel(float(c.points), c.grade_id) for c in LINEAR.cells}
-    verdicts = {s.name: FunctionVerdict(s.name, True) for s in LINEAR.specs}
-    verdicts["linear_backward"] = FunctionVerdict("linear_backward", False, "dL_dW is 4 x ...")
-    result = combine(LINEAR, "ada", kernel, Verification(verdicts))
+    verdicts = {s.name: (True, "") for s in LINEAR.specs}
+    verdicts["linear_backward"] = (False, "dL_dW is 4 x ...")
+    grades = {c.grade_id: float(c.points) for c in LINEAR.cells if c.kind != "manual"}
+    out = TaskResult("ada", LINEAR.name, True, grades=grades, verification=verdicts)
+    result = combine(LINEAR, "ada", out, manual={})
     by_id = {c.grade_id: c for c in result.cells}
     bad = by_id["test_linear_backward"]
     assert bad.score == 0 and bad.status == "needs_attention" and DIFFER in bad.message
     assert by_id["test_linear_forward"].status == "graded"
     assert by_id["derive_dL_dW"].status == "needs_manual" and by_id["derive_dL_dW"].score is None
     assert result.status == "needs_attention"
+    graded_by_hand = combine(LINEAR, "ada", out, manual={"derive_dL_dW": 2.0})
+    assert {c.grade_id: c.score for c in graded_by_hand.cells}["derive_dL_dW"] == 2.0
+    unanswered = TaskResult(
+        "ada", LINEAR.name, True, grades={"derive_dL_dW": 0.0}, verification=verdicts
+    )
+    cell = {c.grade_id: c for c in combine(LINEAR, "ada", unanswered, {}).cells}["derive_dL_dW"]
+    assert (cell.status, cell.score, cell.message) == ("graded", 0.0, "no answer")
 
 
 def test_csvs_quote_and_parse_back(tmp_path: Path) -> None:

@@ -1,0 +1,121 @@
+"""A grading task: everything needed to grade one submission, carried by value.
+
+A :class:`Task` holds the submitted notebook, the lesson's trusted source and the grading
+options, so a worker needs no shared filesystem (a local process or a Dask worker on
+another machine). The worker autogrades in a private course of its own (nbgrader in the
+sandbox), verifies the functions out of process, and returns a :class:`TaskResult`: plain
+numbers, texts and the graded notebook. Only the coordinating process writes the course's
+gradebook and files (one writer), so workers never contend for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from autograder import nbg
+
+#: Private courses of this process, one per (assignment, source digest): released once.
+_COURSES: dict[tuple[str, str], Path] = {}
+
+
+@dataclass(frozen=True)
+class Task:
+    student: str
+    assignment: str
+    notebook: bytes
+    timestamp: str | None
+    source: bytes  # the lesson's nbgrader source notebook (trusted)
+    seed: int | None  # verification seed; None: no verification
+    sandboxed: bool = True
+    uid: int = 60000
+    cell_timeout: int | None = None
+    notebook_timeout: int | None = None
+
+
+@dataclass
+class TaskResult:
+    student: str
+    assignment: str
+    ok: bool
+    reason: str = ""
+    grades: dict[str, float | None] = field(default_factory=dict)  # nbgrader's, per grade cell
+    comments: dict[str, str | None] = field(default_factory=dict)
+    autograded: bytes | None = None
+    verification: dict[str, tuple[bool, str]] | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def worker_uid(task: Task) -> int:
+    """One uid per worker process (RLIMIT_NPROC counts processes per uid, host-wide)."""
+    return task.uid + int(os.environ.get("BACKPROP_WORKER_INDEX", "0"))
+
+
+def _private_course(task: Task) -> Path:
+    key = (task.assignment, hashlib.sha256(task.source).hexdigest())
+    if key in _COURSES and _COURSES[key].exists():
+        return _COURSES[key]
+    root = Path(tempfile.mkdtemp(prefix=f"grade-{task.assignment}-"))
+    (root / "source" / task.assignment).mkdir(parents=True)
+    (root / "source" / task.assignment / f"{task.assignment}.ipynb").write_bytes(task.source)
+    with nbg.quiet_logs():
+        result = nbg.open_api(root).generate_assignment(task.assignment)
+    if not result.get("success"):
+        raise RuntimeError(f"could not prepare {task.assignment}: {result.get('error')}")
+    _COURSES[key] = root
+    return root
+
+
+def run_task(task: Task) -> TaskResult:
+    """Grade one submission (runs in a worker process; never touches the real course)."""
+    from autograder.grade import Options
+    from autograder.verify import verify
+    from backprop_ref.specs import LESSONS
+
+    options = Options(
+        sandboxed=task.sandboxed,
+        uid=worker_uid(task),
+        cell_timeout=task.cell_timeout,
+        notebook_timeout=task.notebook_timeout,
+    )
+    root = _private_course(task)
+    name, student = task.assignment, task.student
+    folder = root / "submitted" / student / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    (folder / f"{name}.ipynb").write_bytes(task.notebook)
+    if task.timestamp:
+        (folder / "timestamp.txt").write_text(task.timestamp)
+    out = TaskResult(student, name, ok=False)
+    t0 = time.perf_counter()
+    try:
+        with nbg.quiet_logs():
+            run = nbg.open_api(root, extra=options.nbgrader_config()).autograde(name, student)
+        out.seconds["autograde"] = time.perf_counter() - t0
+        graded = root / "autograded" / student / name / f"{name}.ipynb"
+        if not run.get("success") or not graded.exists():
+            from autograder.grade import failure_reason
+
+            out.reason = failure_reason(run)
+            return out
+        scores = nbg.notebook_scores(nbg.sqlite_url(root), name, name, student)
+        out.grades = {gid: s.auto_score for gid, s in scores.items()}
+        out.comments = nbg.notebook_comments(nbg.sqlite_url(root), name, name, student)
+        out.autograded = graded.read_bytes()
+        if task.seed is not None:
+            nb = nbformat.reads(out.autograded.decode("utf-8"), as_version=4)
+            v = verify(LESSONS[name], nb, task.seed, options.sandbox())
+            out.verification = {k: (x.passed, x.message) for k, x in v.verdicts.items()}
+            out.seconds["verify"] = v.seconds
+        out.ok = True
+        return out
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(root / "autograded" / student, ignore_errors=True)
