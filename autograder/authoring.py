@@ -33,7 +33,8 @@ def build(py_path: Path) -> nbformat.NotebookNode:
     nb.metadata = nbformat.from_dict(
         {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
     )
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
+        cell.id = f"cell-{index}"  # stable ids: rebuilding never rewrites a notebook
         for key in _JUPYTEXT_KEYS:
             cell.metadata.pop(key, None)
         if cell.cell_type == "code":

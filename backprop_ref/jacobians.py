@@ -83,7 +83,7 @@ def linear_jacobian_W(x: Array, W: Array) -> Array:
         ``J[n, j, i, k] = dy[n, j] / dW[i, k] = x[n, i] * (j == k)``.
     """
     M_out = W.shape[1]
-    eye = np.eye(M_out, dtype=np.result_type(x, W))
+    eye: Array = np.eye(M_out, dtype=np.result_type(x, W))
     return x[:, None, :, None] * eye[None, :, None, :]  # (N,1,M_in,1) * (1,M_out,1,M_out)
 
 

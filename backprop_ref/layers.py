@@ -98,5 +98,5 @@ def tanh_forward(x: Array) -> Array:
 
 def tanh_backward(dL_dy: Array, x: Array) -> Array:
     """Gradient of tanh: ``dL_dx = dL_dy * (1 - tanh(x)**2)``."""
-    t = np.tanh(x)
+    t: Array = np.tanh(x)
     return dL_dy * (1 - t * t)  # diagonal Jacobian 1 - tanh^2, shape of x

@@ -36,8 +36,9 @@ def mse_loss(y: Array, t: Array) -> tuple[float, Array]:
 
 def log_softmax(scores: Array) -> Array:
     """Row-wise ``log softmax``, stable for any finite scores; shape of ``scores``."""
-    shifted = scores - scores.max(axis=1, keepdims=True)  # largest entry per row is 0
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    shifted: Array = scores - scores.max(axis=1, keepdims=True)  # largest entry per row is 0
+    log_norm: Array = np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, 1)
+    return shifted - log_norm
 
 
 def softmax(scores: Array) -> Array:

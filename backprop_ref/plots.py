@@ -54,10 +54,15 @@ def course_style() -> Iterator[None]:
     """
     import matplotlib as mpl
 
-    with mpl.rc_context():  # restores every rc parameter on leaving
-        rc: Any = mpl.rcParams  # typed with literal keys; ours are checked by matplotlib
-        rc.update(COURSE_RC)
+    # Restore only our own keys: matplotlib's rc_context would also reset the backend and
+    # interactive mode chosen while inside it (figures stop showing inline afterwards).
+    rc: Any = mpl.rcParams  # typed with literal keys; ours are checked by matplotlib
+    saved = {key: rc[key] for key in COURSE_RC}
+    rc.update(COURSE_RC)
+    try:
         yield
+    finally:
+        rc.update(saved)
 
 
 def _axes(ax: Any) -> Any:

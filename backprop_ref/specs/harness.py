@@ -304,7 +304,8 @@ def dumps(obj: Any) -> bytes:
     """Plain data -> one ``.npz`` byte string (the JSON rides along as a uint8 array)."""
     text, arrays = encode(obj)
     buf = io.BytesIO()
-    np.savez(buf, __json__=np.frombuffer(text.encode(), dtype=np.uint8), **arrays)
+    arrays["__json__"] = np.frombuffer(text.encode(), dtype=np.uint8)
+    np.savez(buf, allow_pickle=False, **arrays)
     return buf.getvalue()
 
 
