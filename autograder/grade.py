@@ -169,7 +169,8 @@ class Grader:
             self.course.submission_dir(task.student, task.assignment) / f"{task.assignment}.ipynb"
         )
         if not out.ok:
-            result = _blank(lesson, task.student, "ungradable", out.reason)
+            status: Status = "needs_attention" if out.infrastructure else "ungradable"
+            result = _blank(lesson, task.student, status, out.reason)
         else:
             manual = gradebook.manual_scores(self.course, task.student, task.assignment)
             result = combine(lesson, task.student, out, manual)

@@ -58,10 +58,13 @@ def _dump(nb: nbformat.NotebookNode) -> bytes:
     return nbformat.writes(nb).encode()
 
 
-def samples(release_dir: Path, source_dir: Path, repo: Path = REPO) -> list[Sample]:
-    """Every sample submission, in a fixed order."""
+def samples(
+    release_dir: Path, source_dir: Path, repo: Path = REPO, lessons: list[str] | None = None
+) -> list[Sample]:
+    """Every sample submission (of ``lessons``, default all), in a fixed order."""
     out: list[Sample] = []
-    for i, lesson in enumerate(LESSONS):
+    chosen = [name for name in LESSONS if lessons is None or name in lessons]
+    for i, lesson in enumerate(chosen):
         release = answers.read(release_dir / lesson / f"{lesson}.ipynb")
         perfect = answers.solutions(answers.read(source_dir / lesson / f"{lesson}.ipynb"))
         filled = _dump(answers.fill(release, perfect))
@@ -99,6 +102,7 @@ def write(samples_: list[Sample], folder: Path) -> Path:
         target.mkdir(parents=True, exist_ok=True)
         (target / f"{s.lesson}.ipynb").write_bytes(s.notebook)
         (target / "timestamp.txt").write_text(s.timestamp.isoformat())
-    stray = folder / "finn_broken" / next(iter(LESSONS)) / "notes.txt"
+    stray = folder / "finn_broken" / samples_[0].lesson / "notes.txt"
+    stray.parent.mkdir(parents=True, exist_ok=True)
     stray.write_text("my notes, not a notebook\n")
     return folder

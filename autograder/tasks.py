@@ -51,6 +51,7 @@ class TaskResult:
     autograded: bytes | None = None
     verification: dict[str, tuple[bool, str]] | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    infrastructure: bool = False  # failed for a reason of ours (a worker died or hung)
 
 
 def worker_uid(task: Task) -> int:
@@ -73,8 +74,30 @@ def _private_course(task: Task) -> Path:
     return root
 
 
+def inject_fault(task: Task) -> None:
+    """Fault injection for the tests of worker failures (off unless AUTOGRADER_FAULT is set).
+
+    ``die:<student>`` / ``hang:<student>`` make the worker grading that student exit or hang;
+    ``die-once:<student>:<marker file>`` does it only the first time (the retry succeeds).
+    """
+    spec = os.environ.get("AUTOGRADER_FAULT", "")
+    kind, _, rest = spec.partition(":")
+    student, _, marker = rest.partition(":")
+    if not spec or student != task.student:
+        return
+    if kind.endswith("-once"):
+        if Path(marker).exists():
+            return
+        Path(marker).touch()
+    if kind.startswith("die"):
+        os._exit(70)
+    if kind.startswith("hang"):
+        time.sleep(3600)
+
+
 def run_task(task: Task) -> TaskResult:
     """Grade one submission (runs in a worker process; never touches the real course)."""
+    inject_fault(task)
     from autograder.grade import Options
     from autograder.verify import verify
     from backprop_ref.specs import LESSONS

@@ -23,7 +23,7 @@ OnResult = Callable[[Task, TaskResult], None]
 
 
 def failed(task: Task, reason: str) -> TaskResult:
-    return TaskResult(task.student, task.assignment, ok=False, reason=reason)
+    return TaskResult(task.student, task.assignment, ok=False, reason=reason, infrastructure=True)
 
 
 def _worker(index: int, inbox: Any, outbox: Any) -> None:
