@@ -122,13 +122,14 @@ def _mse_cases(rng: np.random.Generator, stage: Stage) -> list[Case]:
 
 def _huge_scores(rng: np.random.Generator, N: int, C: int) -> tuple[Array, Any]:
     """Scores as large as 1e4 that break every unstable formula: a row of huge spread whose
-    label is its smallest score (its probability underflows to 0, so log(softmax) gives
-    -inf), and rows offset by +-1e4 from each other (a shift by the global max underflows
-    every entry of the low row, and exp without a shift overflows)."""
+    label's score is at least 5000 below the row's max (its probability underflows to 0, so
+    log(softmax) gives -inf), and rows offset by +-1e4 from each other (a shift by the
+    global max underflows every entry of the low row, and exp without a shift overflows)."""
     scores = rng.standard_normal((N, C))
     labels = rng.integers(0, C, size=N)
     scores[0] *= 1e4
-    labels[0] = int(np.argmin(scores[0]))
+    others = np.delete(scores[0], labels[0])
+    scores[0, labels[0]] = others.max() - 1e4 * rng.uniform(0.5, 1.5)  # p underflows to 0
     scores[1] += 1e4
     if N > 2:
         scores[2] -= 1e4
