@@ -10,6 +10,7 @@ gradebook and files (one writer), so workers never contend for it.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -54,9 +55,31 @@ class TaskResult:
     infrastructure: bool = False  # failed for a reason of ours (a worker died or hung)
 
 
+UID_SPAN = 1000  # uids task.uid .. task.uid + UID_SPAN - 1 are the sandboxes'
+_UID_LOCK: list[object] = []  # the open lock file that holds this process's uid
+
+
 def worker_uid(task: Task) -> int:
-    """One uid per worker process (RLIMIT_NPROC counts processes per uid, host-wide)."""
-    return task.uid + int(os.environ.get("BACKPROP_WORKER_INDEX", "0"))
+    """A sandbox uid of this process's own, for as long as the process lives.
+
+    RLIMIT_NPROC counts processes per uid across the whole host, so two workers (or two
+    grading runs on one machine) must never share a uid: each process takes the first uid
+    whose lock file it can lock, and the kernel releases the lock when the process ends.
+    """
+    if _UID_LOCK:
+        return int(_UID_LOCK[1])  # type: ignore[call-overload]
+    folder = Path(tempfile.gettempdir()) / "backprop-course-uids"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    for uid in range(task.uid, task.uid + UID_SPAN):
+        f = open(folder / f"{uid}.lock", "w")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            continue
+        _UID_LOCK[:] = [f, uid]
+        return uid
+    raise RuntimeError(f"all {UID_SPAN} sandbox uids from {task.uid} are in use")
 
 
 def _private_course(task: Task) -> Path:
@@ -79,20 +102,21 @@ def inject_fault(task: Task) -> None:
 
     ``die:<student>`` / ``hang:<student>`` make the worker grading that student exit or hang;
     ``die-once:<student>:<marker file>`` does it only the first time (the retry succeeds).
+    Several, comma-separated.
     """
-    spec = os.environ.get("AUTOGRADER_FAULT", "")
-    kind, _, rest = spec.partition(":")
-    student, _, marker = rest.partition(":")
-    if not spec or student != task.student:
-        return
-    if kind.endswith("-once"):
-        if Path(marker).exists():
-            return
-        Path(marker).touch()
-    if kind.startswith("die"):
-        os._exit(70)
-    if kind.startswith("hang"):
-        time.sleep(3600)
+    for spec in filter(None, os.environ.get("AUTOGRADER_FAULT", "").split(",")):
+        kind, _, rest = spec.partition(":")
+        student, _, marker = rest.partition(":")
+        if student != task.student:
+            continue
+        if kind.endswith("-once"):
+            if Path(marker).exists():
+                continue
+            Path(marker).touch()
+        if kind.startswith("die"):
+            os._exit(70)
+        if kind.startswith("hang"):
+            time.sleep(3600)
 
 
 def run_task(task: Task) -> TaskResult:

@@ -10,7 +10,6 @@ task at a time each), never threads.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import queue
 import time
 from collections.abc import Callable
@@ -27,7 +26,6 @@ def failed(task: Task, reason: str) -> TaskResult:
 
 
 def _worker(index: int, inbox: Any, outbox: Any) -> None:
-    os.environ["BACKPROP_WORKER_INDEX"] = str(index)
     while True:
         item = inbox.get()
         if item is None:
@@ -133,21 +131,12 @@ def run_local(tasks: list[Task], workers: int, timeout: float, on_result: OnResu
         LocalPool(min(workers, len(tasks)), timeout).run(tasks, on_result)
 
 
-def _dask_task(task: Task) -> TaskResult:
-    """run_task on a Dask worker: one uid per worker process (by its name)."""
-    from distributed import get_worker
-
-    name = str(get_worker().name)
-    os.environ["BACKPROP_WORKER_INDEX"] = str(sum(map(ord, name)) % 1000)
-    return run_task(task)
-
-
 def run_dask(tasks: list[Task], address: str, on_result: OnResult) -> None:
     """Run on a ``dask.distributed`` scheduler (workers started with ``--nthreads 1``)."""
     from distributed import Client, as_completed
 
     with Client(address) as client:
-        futures = {client.submit(_dask_task, t, pure=False, retries=1): t for t in tasks}
+        futures = {client.submit(run_task, t, pure=False, retries=1): t for t in tasks}
         for future in as_completed(futures):
             task = futures[future]
             try:
