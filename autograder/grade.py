@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import re
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,15 +169,18 @@ class Grader:
         path = (
             self.course.submission_dir(task.student, task.assignment) / f"{task.assignment}.ipynb"
         )
+        seconds = dict(out.seconds)
         if not out.ok:
             status: Status = "needs_attention" if out.infrastructure else "ungradable"
             result = _blank(lesson, task.student, status, out.reason)
         else:
+            start = time.perf_counter()
             manual = gradebook.manual_scores(self.course, task.student, task.assignment)
             result = combine(lesson, task.student, out, manual)
             result.timestamp = _lateness(self.policy, result, task.timestamp)
             gradebook.record(self.course, result, out, task.timestamp)
-        result.seconds = out.seconds
+            seconds["record"] = time.perf_counter() - start
+        result.seconds = seconds
         self._save(result, self.fingerprint(path, task.assignment))
 
 

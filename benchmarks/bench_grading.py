@@ -1,0 +1,183 @@
+"""Grading throughput: stock nbgrader against ours with 1 and 2 workers, in one run.
+
+The same 40 generated submissions (8 per lesson, all five lessons: perfect, partial and
+broken) are graded three ways:
+
+1. stock nbgrader ``autograde`` through its Python API in one process over every student
+   (the best a stock user gets: nbgrader imported once, in-process kernels, no sandbox,
+   no verification);
+2. ``python -m autograder grade --workers 1`` (sandbox and verification on);
+3. the same with ``--workers 2``.
+
+Prints notebooks per minute and the ratios, the per-notebook cost broken down, and a
+projection for 1,000 and 10,000 students (five lessons each) on k workers.
+
+Usage: ``python benchmarks/bench_grading.py`` (a few minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from autograder import answers, collect, nbg, release, samples  # noqa: E402
+from autograder import grade as grade_mod  # noqa: E402
+from autograder.course import Course  # noqa: E402
+from autograder.results import load_all  # noqa: E402
+from backprop_ref.specs import LESSONS  # noqa: E402
+
+PER_LESSON = 8
+
+
+def make_submissions(course: Course, folder: Path) -> int:
+    """8 per lesson: 3 perfect, 3 partial (different mistakes), 1 invalid JSON, 1 crashing."""
+    count = 0
+    for lesson in LESSONS:
+        rel = answers.read(course.path("release", lesson, f"{lesson}.ipynb"))
+        sols = answers.solutions(answers.read(course.path("source", lesson, f"{lesson}.ipynb")))
+        notebooks: list[bytes] = []
+        perfect = nbformat.writes(answers.fill(rel, sols)).encode()
+        notebooks += [perfect] * 3
+        for which in range(3):
+            wrong = samples._mistakes(lesson, which, ROOT)
+            filled = {**sols, **{f"sol_{fn}": src for fn, src in wrong.items()}}
+            notebooks.append(nbformat.writes(answers.fill(rel, filled)).encode())
+        notebooks.append(perfect[: len(perfect) // 3])  # truncated: not JSON
+        first_sol = next(k for k in sols if k.startswith("sol_"))
+        crash = {**sols, first_sol: "raise RuntimeError('broken on purpose')"}
+        notebooks.append(nbformat.writes(answers.fill(rel, crash)).encode())
+        for i, data in enumerate(notebooks):
+            target = folder / f"student{i:02d}" / lesson
+            target.mkdir(parents=True, exist_ok=True)
+            (target / f"{lesson}.ipynb").write_bytes(data)
+            count += 1
+    return count
+
+
+def prepared(root: Path) -> Course:
+    course = Course.at(root)
+    release.release(course, list(LESSONS), self_study=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        make_submissions(course, Path(tmp))
+        collect.collect(course, Path(tmp))
+    return course
+
+
+def stock(course: Course) -> float:
+    """Stock nbgrader: its own config (in-process Execute), one process, every student."""
+    from traitlets.config import Config
+
+    extra = Config()
+    extra.Autograde.sanitize_preprocessors = [
+        "nbgrader.preprocessors.ClearOutput",
+        "nbgrader.preprocessors.DeduplicateIds",
+        "nbgrader.preprocessors.OverwriteKernelspec",
+        "nbgrader.preprocessors.OverwriteCells",
+        "nbgrader.preprocessors.CheckCellMetadata",
+    ]
+    extra.Autograde.autograde_preprocessors = [
+        "nbgrader.preprocessors.Execute",
+        "nbgrader.preprocessors.IgnorePattern",
+        "nbconvert.preprocessors.ClearMetadataPreprocessor",
+        "nbgrader.preprocessors.LimitOutput",
+        "nbgrader.preprocessors.SaveAutoGrades",
+        "nbgrader.preprocessors.AssignLatePenalties",
+        "nbgrader.preprocessors.CheckCellMetadata",
+    ]
+    api = nbg.open_api(course.root, course.db_url, extra)
+    students = sorted(p.name for p in course.path("submitted").iterdir())
+    start = time.perf_counter()
+    with nbg.quiet_logs():
+        for lesson in LESSONS:
+            for student in students:
+                api.autograde(lesson, student)
+    return time.perf_counter() - start
+
+
+def ours(course: Course, workers: int) -> float:
+    from autograder import bwrap
+
+    sandboxed = not bwrap.unavailable()
+    if not sandboxed:
+        print("  (no bubblewrap here: measuring without the sandbox)")
+    start = time.perf_counter()
+    grade_mod.grade(course, grade_mod.Options(sandboxed=sandboxed, workers=workers, backup=False))
+    return time.perf_counter() - start
+
+
+def kernel_start_cost(course: Course) -> float:
+    """A sandboxed run of a one-cell notebook: sandbox + executor + kernel start and stop."""
+    from autograder.preprocessors import SandboxedExecute
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")])
+    pp = SandboxedExecute(config=nbg.load_config(course.root))
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        pp.preprocess(nb, {})
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def breakdown(course: Course, kernel_start: float) -> dict[str, float]:
+    results = [r for r in load_all(course.path("results")) if r.seconds]
+    mean = lambda key: statistics.fmean(r.seconds.get(key, 0.0) for r in results)  # noqa: E731
+    return {
+        "sandbox + kernel start/stop": kernel_start,
+        "execution and nbgrader bookkeeping": max(mean("autograde") - kernel_start, 0.0),
+        "verification": mean("verify"),
+        "gradebook write (coordinator)": mean("record"),
+    }
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="bench-grading-"))
+    try:
+        base = prepared(work / "base")
+        n = sum(1 for _ in base.path("submitted").glob("*/*/*.ipynb"))
+        print(f"{n} submissions ({PER_LESSON} per lesson, {len(LESSONS)} lessons)")
+        runs = {}
+        for label, fn in [
+            ("stock nbgrader", stock),
+            ("ours, 1 worker", lambda c: ours(c, 1)),
+            ("ours, 2 workers", lambda c: ours(c, 2)),
+        ]:
+            course = Course.at(work / label.replace(" ", "_").replace(",", ""))
+            shutil.copytree(base.root, course.root)
+            seconds = fn(course)
+            runs[label] = (seconds, course)
+            print(f"{label:18s} {seconds:7.1f} s  {60 * n / seconds:6.1f} notebooks/min")
+        s0 = runs["stock nbgrader"][0]
+        for label in ("ours, 1 worker", "ours, 2 workers"):
+            print(f"throughput {label} / stock: {s0 / runs[label][0]:.2f}x")
+        costs = breakdown(runs["ours, 1 worker"][1], kernel_start_cost(base))
+        print("per-notebook cost (ours, 1 worker, mean seconds):")
+        for key, value in costs.items():
+            print(f"  {key:38s} {value:6.2f}")
+        per_nb = runs["ours, 1 worker"][0] / n
+        write = costs["gradebook write (coordinator)"]
+        print("projection (5 lessons per student; k workers each on its own core):")
+        for students in (1_000, 10_000):
+            row = []
+            for k in (1, 2, 8, 32, 128):
+                hours = max(students * 5 * per_nb / k, students * 5 * write) / 3600
+                row.append(f"k={k}: {hours:6.1f} h")
+            print(f"  {students:>6,} students  " + "  ".join(row))
+        print(json.dumps({k: round(v[0], 2) for k, v in runs.items()}))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
