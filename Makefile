@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@touch $(STAMP)
 
+DEMO_COURSE ?= demo-course
 demo: $(STAMP)
-	$(BIN)/python -m autograder demo
+	$(BIN)/python -m autograder demo --course $(DEMO_COURSE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check backprop_ref autograder tests benchmarks
