@@ -168,9 +168,24 @@ def softmax_cross_entropy(scores, labels):
 # %% [markdown]
 # ## 2. The chain rule through the whole network
 #
-# Take $K = 3$ and ask for the gradient with respect to the first layer's weights. $W^1$
-# influences the loss only through $z^1$, which influences it only through $x^2$, and so on
-# up the chain, so the chain rule gives one product:
+# Recall the chain rule of lesson 1: for $f: \mathbb{R}^n \to \mathbb{R}^m$ and
+# $g: \mathbb{R}^m \to \mathbb{R}^k$,
+# $\frac{d(g \circ f)}{dx}(x_0) = \frac{dg}{dy}\big(f(x_0)\big) \cdot \frac{df}{dx}(x_0)$,
+# a $k \times n$ matrix; the outer derivative is evaluated where the inner function
+# landed. Lessons 3 and 4 applied it to one layer $y^l = y^l(x^l; W^l)$:
+#
+# $$
+# \frac{\partial L}{\partial W^l} = \frac{\partial L}{\partial y^l} \cdot \frac{\partial y^l}{\partial W^l},
+# \qquad
+# \frac{\partial L}{\partial x^l} = \frac{\partial L}{\partial y^l} \cdot \frac{\partial y^l}{\partial x^l}.
+# $$
+#
+# In a network the output of one layer is the input of the next, $x^{l+1} = y^l$, so
+# $\partial L / \partial y^l = \partial L / \partial x^{l+1}$: what a layer's backward
+# returns is the upstream gradient of the layer below it. Unroll that for $K = 3$ and the
+# gradient for the first layer's weights: $W^1$ influences the loss only through $z^1$,
+# which influences it only through $x^2$, and so on up the chain, so the chain rule gives
+# one product:
 #
 # $$
 # \frac{\partial L}{\partial W^1}
@@ -391,9 +406,10 @@ for batch in (1, 32, 300, 4096):
           f"parameters {n_params:,}")
 
 # %% [markdown]
-# From a batch of a few dozen examples on, the activations outweigh the weights. That is
-# why large models run out of memory in training long before they do in inference: an
-# inference pass can forget each activation as soon as the next layer has read it.
+# From a batch of a few dozen examples on, the activations outweigh the weights. This is
+# one reason why training needs far more memory than using a trained network: a
+# prediction can forget each activation as soon as the next layer has read it, training
+# must keep them all until the backward pass comes back down.
 #
 # ## 4. The forward pass
 #
@@ -457,7 +473,9 @@ check("mlp_forward", mlp_forward, hidden=True)
 # The visible tests check, in this order: that you return a dict with the right keys, the
 # shapes, the values against a reference implementation (naming the mistake when it
 # recognises one), and finally your gradients against finite differences of the
-# network's output, which needs no reference at all.
+# network's output, which needs no reference at all. They run your `mlp_forward` first
+# and hand its cache to your `mlp_backward`, as training will: make the tests of part 4
+# pass before you start here.
 
 # %% nbgrader={"grade": false, "grade_id": "sol_mlp_backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def mlp_backward(dL_dscores, cache):
