@@ -213,6 +213,15 @@ def _judge_rel_error(case: Case, outcome: Outcome) -> Iterator[Finding]:
 # --------------------------------------------------------------------- numerical_gradient
 
 
+#: The scalar probes, as the case notes describe them to students.
+PROBE_TEXT = {
+    "poly": "f(x) = sum(x**3 / 3 + sin(2x))",
+    "logsumexp": "f(x) = log(sum(exp(x)))",
+    "softplus_sum": "f(x) = sum_i i * log(1 + exp(x_i))",
+    "poly_one_wrong": "f(x) = sum(x**3 / 3 + sin(2x))",
+}
+
+
 def _probe_f(name: str) -> Callable[[np.ndarray], float]:
     return Probe("f", name).resolve()
 
@@ -221,7 +230,7 @@ def _ng_case(rng: np.random.Generator, probe: str, shape: tuple[int, ...], h: fl
     x = rng.standard_normal(shape)
     return Case(
         {"f": Probe("f", probe), "x": x, "h": h, "x_default": x.copy()},
-        f"f = {probe}, x of shape {shape}, h = {h:g} and the default h",
+        f"{PROBE_TEXT[probe]}, x of shape {shape}, h = {h:g} and the default h",
     )
 
 
@@ -414,7 +423,7 @@ def _gc_case(rng: np.random.Generator, probe: str, n: int, scale: float, note: s
         "x_ng": x.copy(),
         "analytic": np.asarray(analytic),
     }
-    return Case(inputs, f"f = {probe}, x of shape ({n},), {note}")
+    return Case(inputs, f"{PROBE_TEXT[probe]}, x of shape ({n},), {note}")
 
 
 def _gc_cases(rng: np.random.Generator, stage: Stage) -> list[Case]:

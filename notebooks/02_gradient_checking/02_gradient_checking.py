@@ -562,7 +562,8 @@ def gradient_check(f, grad_f, x):
     Returns
     -------
     err : float
-        rel_error(grad_f(x), numerical_gradient(f, x)).
+        The floored relative error between grad_f(x) and the central-difference gradient
+        of f at x (default step).
     """
     ### BEGIN SOLUTION
     return rel_error(grad_f(x), numerical_gradient(f, x))
@@ -636,8 +637,8 @@ for name, grad in [("correct", grad_correct), ("no 1/N", grad_no_mean),
 # %% [markdown]
 # * Correct: about $10^{-9}$, round-off level.
 # * No $1/N$: the analytic gradient is $N$ times too large, so the error is $1 - 1/N =
-#   0.875$ for $N = 8$. An error of exactly $1 - 1/N$ (or $N - 1$ if the other one is too
-#   large) means a factor of $N$: a missing or extra batch mean.
+#   0.875$ for $N = 8$. An error of exactly $1 - 1/N$ means a factor of $N$, one way or
+#   the other (the error is symmetric in $a$ and $b$): a missing or an extra batch mean.
 # * Wrong sign: exactly 2. A training loop with this gradient climbs the loss.
 # * One row missing: exactly 1, the error of an entry that is 0 where it should not be.
 #   A mean or a norm over the 12 entries would have diluted this; the maximum does not.
