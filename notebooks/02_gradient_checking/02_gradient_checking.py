@@ -94,8 +94,8 @@ np.set_printoptions(precision=4, suppress=False)
 # elsewhere. This is lesson 1's central difference, applied to one entry at a time. Its
 # error is about $\frac{h^2}{6}\lvert\partial^3 f/\partial W_{ij}^3\rvert$; a forward
 # difference $\frac{f(W + hE_{ij}) - f(W)}{h}$ would be wrong by about
-# $\frac{h}{2}\lvert\partial^2 f/\partial W_{ij}^2\rvert$, a hundred thousand times more
-# at $h = 10^{-5}$.
+# $\frac{h}{2}\lvert\partial^2 f/\partial W_{ij}^2\rvert$: at $h = 10^{-5}$, and for
+# derivatives of similar size, about $10^5$ times more.
 #
 # ### Predict first
 #
@@ -268,11 +268,10 @@ for label, err in step_errors.items():
 # the difference is exactly 0 and the error is $\cos 1$ itself.
 #
 # The best central step in float64 is near $10^{-5}$, with errors of $10^{-13}$ to
-# $10^{-11}$; the best forward step is near $10^{-8}$, and its error a thousand times
+# $10^{-11}$; the best forward step is near $10^{-8}$, and its error hundreds of times
 # larger. (The single lowest point of each ragged curve is partly luck; look at the level
-# of the curve around it.) In float32 the best you
-# can get is about $10^{-5}$: useless for telling a correct gradient from one that is off
-# by $0.001\%$. Now explain the V.
+# of the curve around it.) In float32 the best you can get is about $10^{-5}$: useless for
+# telling a correct gradient from one that is off by $0.001\%$. Now explain the V.
 
 # %% [markdown]
 # ### Derive it: where is the bottom of the V? (3 points, graded by hand)
@@ -326,7 +325,7 @@ for label, err in step_errors.items():
 #    f\rvert/\lvert f''\rvert}\sim\sqrt\varepsilon\approx 10^{-8}$ with $E \approx
 #    2\sqrt{\varepsilon\lvert f\rvert\lvert f''\rvert}\sim 10^{-8}$: its right branch has
 #    slope 1, and its best error is about $\varepsilon^{1/2}$ instead of
-#    $\varepsilon^{2/3}$, a thousand times worse than the central difference.
+#    $\varepsilon^{2/3}$, several hundred times worse than the central difference.
 #
 # **Marking guide (3 points, 1 per part).**
 # 1. Writes the perturbed quotient and bounds the extra term by
