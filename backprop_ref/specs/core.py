@@ -132,7 +132,12 @@ class Spec:
 def _error_message(spec: Spec, outcome: Outcome) -> str:
     err = outcome.error or ""
     if err.startswith("NotImplementedError"):
-        return f"{spec.name} is not implemented yet (it raised NotImplementedError)."
+        if len(spec.needs) == 1 and spec.needs[0] == spec.name:
+            return f"{spec.name} is not implemented yet (it raised NotImplementedError)."
+        return (
+            f"{spec.name}, or a function it calls, is not implemented yet "
+            "(NotImplementedError was raised)."
+        )
     if err.startswith("NameError") and any(repr(n) in err for n in spec.needs):
         return f"{spec.name} is not defined: run the cell that defines it first. ({err})"
     hint = f" Warnings seen: {'; '.join(outcome.warnings)}." if outcome.warnings else ""
