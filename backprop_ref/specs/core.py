@@ -110,22 +110,19 @@ class Spec:
         """Judge one outcome (always in the trusted process when grading)."""
         if outcome.error is not None:
             return Verdict((Finding("returns", False, _error_message(self, outcome)),))
+        if outcome.mutated:  # first: modified inputs also spoil the values judged below
+            names = ", ".join(outcome.mutated)
+            message = (
+                f"{self.name} modified its input {names}: work on a copy "
+                f"(e.g. x = x.copy()) or build new arrays instead of writing into {names}."
+            )
+            return Verdict((Finding("values", False, message),))
         findings: list[Finding] = []
         try:
             for finding in self.judge(case, outcome):
                 findings.append(finding)
         except Stop as stop:
             findings.append(stop.finding)
-        if outcome.mutated:
-            names = ", ".join(outcome.mutated)
-            findings.append(
-                Finding(
-                    "values",
-                    False,
-                    f"{self.name} modified its input {names}: work on a copy "
-                    f"(e.g. x = x.copy()) or build new arrays instead of writing into {names}.",
-                )
-            )
         return Verdict(tuple(findings))
 
 
