@@ -141,11 +141,7 @@ def _demo(course: Course, args: argparse.Namespace) -> int:
         )
         _collect(course, argparse.Namespace(path=incoming))
     grade_args = argparse.Namespace(
-        assignment=None,
-        student=None,
-        no_sandbox=args.no_sandbox,
-        no_verify=args.no_verify,
-        force=False,
+        **{**vars(args), "assignment": None, "student": None, "force": False, "scheduler": None}
     )
     _grade(course, grade_args)
     _feedback(course, argparse.Namespace(assignment=None, student=None))

@@ -9,6 +9,7 @@ and the worked solutions as HTML (executed, hidden tests removed).
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -83,9 +84,10 @@ def write_self_study(course: Course, name: str, *, execute: bool = True) -> Path
     if execute:
         from nbclient import NotebookClient
 
-        NotebookClient(
+        client = NotebookClient(
             nb, timeout=120, allow_errors=True, resources={"metadata": {"path": str(out)}}
-        ).execute()
+        )
+        client.execute(stderr=subprocess.DEVNULL)  # the kernel's own start-up chatter
     html, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
     target = out / f"{name}-solutions.html"
     target.write_text(html, encoding="utf-8")

@@ -62,6 +62,7 @@ def plot_distribution(results: list[SubmissionResult], path: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     from backprop_ref.plots import course_style
 
@@ -81,6 +82,7 @@ def plot_distribution(results: list[SubmissionResult], path: Path) -> Path:
                 if r.assignment == name and r.status != "missing" and r.max_score
             ]
             ax.hist(pct, bins=list(range(0, 105, 5)))
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of students
             ax.set_ylabel(name, rotation=0, ha="right", va="center")
         axes[-1, 0].set_xlabel("score (% of the automatic and manual points)")
         fig.suptitle("Score distribution")
