@@ -24,8 +24,11 @@ VERIFY_SEEDS = (20261126, 7)
 
 def _solution_namespace(lesson: str) -> dict[str, Any]:
     nb = answers.read(source_path(lesson))
-    code = [(str(i), answers.solution_text(c.source)) for i, c in enumerate(nb.cells)
-            if c.cell_type == "code"]
+    code = [
+        (str(i), answers.solution_text(c.source))
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+    ]
     ns: dict[str, Any] = {}
     exec(compile(extract(code).source, f"<{lesson} solutions>", "exec"), ns)
     return ns
@@ -39,8 +42,10 @@ def _with(lesson: str, source: str) -> dict[str, Any]:
 
 def _results(spec: Spec, ns: dict[str, Any]) -> dict[str, bool]:
     runs = [("visible", 0), ("hidden", 1)] + [("verify", s) for s in VERIFY_SEEDS]
-    return {f"{stage}:{seed}": check_function(spec, ns, stage, seed).passed  # type: ignore[arg-type]
-            for stage, seed in runs}
+    return {
+        f"{stage}:{seed}": check_function(spec, ns, stage, seed).passed  # type: ignore[arg-type]
+        for stage, seed in runs
+    }
 
 
 def _cases() -> list[Any]:
@@ -83,8 +88,12 @@ def rounds(lesson: str) -> list[dict[str, tuple[str, str]]]:
     (none calls another mutated one), one mutant each; every mutant appears in one round."""
     table = mutants(lesson)
     specs = {s.name: s for s in LESSONS[lesson].specs}
-    queue = [(fn, kind, d) for fn, kinds in table.items() for kind in ("wrong", "correct")
-             for d in kinds.get(kind, {})]
+    queue = [
+        (fn, kind, d)
+        for fn, kinds in table.items()
+        for kind in ("wrong", "correct")
+        for d in kinds.get(kind, {})
+    ]
     out: list[dict[str, tuple[str, str]]] = []
     while queue:
         chosen: dict[str, tuple[str, str]] = {}

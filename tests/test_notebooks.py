@@ -80,8 +80,11 @@ def test_every_graded_function_has_its_solution_and_test_cells(lesson: Lesson) -
         hidden = "### BEGIN HIDDEN TESTS" in src
         assert hidden == (cell.kind == "hidden"), f"{cell.grade_id}: hidden markers vs kind"
         assert f'check("{cell.spec}"' in src, f"{cell.grade_id} must call check({cell.spec!r})"
-        body = ast.parse(answers.solution_text(src).replace("### BEGIN HIDDEN TESTS", "")
-                         .replace("### END HIDDEN TESTS", "")).body
+        body = ast.parse(
+            answers.solution_text(src)
+            .replace("### BEGIN HIDDEN TESTS", "")
+            .replace("### END HIDDEN TESTS", "")
+        ).body
         last = body[-1]
         bare = isinstance(last, ast.Expr) and not (
             isinstance(last.value, ast.Call) and getattr(last.value.func, "id", "") == "check"

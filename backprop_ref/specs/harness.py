@@ -79,6 +79,7 @@ def _vector_probe(name: str, A: Any) -> tuple[Callable[[Any], Any], Callable[[An
     if name == "tanh_affine":  # f(x) = tanh(A x)
         return (lambda x: np.tanh(A @ x), lambda x: (1 - np.tanh(A @ x) ** 2)[:, None] * A)
     if name == "sin_affine":  # f(x) = sin(A x) + x[0]
+
         def f(x: Any) -> Any:
             return np.sin(A @ x) + x[0]
 
