@@ -1,11 +1,17 @@
 """The bubblewrap sandbox (Debian package ``bubblewrap``).
 
 Inside: own pid, net, ipc and uts namespaces (no network; loopback only), a read-only
-system (``/usr``, ``/etc``, the Python installation and the virtual environment), a
-size-capped ``/tmp``, and one writable directory: the scratch copy of the submission at
-``/submission``. Nothing else of the host is visible: not the course directory, the
-gradebook, the lesson sources or other submissions. Packages the lesson imports (the
-kernel's ``backprop_ref``) are bound read-only on request, never for verification.
+system (``/usr``, ``/etc``, the Python installation and the virtual environment), and two
+size-capped tmpfs: ``/tmp`` and the scratch directory ``/submission``, which starts with a
+copy of the work directory's files. Nothing else of the host is visible: not the course
+directory, the gradebook, the lesson sources or other submissions. The course's own
+packages (``backprop_ref``, ``autograder``) are hidden even where they live inside a bound
+tree (a non-editable install), unless a package the lesson imports (the kernel's
+``backprop_ref``) is bound read-only on request; verification never asks for it.
+
+The only host files the command can write are its declared outputs: each one is an empty
+host file bound into ``/submission`` (capped by the file-size limit), so student code can
+neither fill the host's disk nor leave links or extra files behind.
 
 As root the command then drops to an unprivileged uid with every capability dropped and
 ``no_new_privs`` set (``setpriv``); as a normal user bubblewrap's user namespace does that.
@@ -15,14 +21,16 @@ When the command ends, or its time is up, the whole pid namespace dies with it.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from functools import cache
 from pathlib import Path
 
-from autograder.sandbox import Limits, RunResult, base_env, communicate
+from autograder.sandbox import Limits, RunResult, base_env, communicate, prepare_outputs
 
 MOUNT_POINT = "/submission"
 
@@ -49,6 +57,20 @@ def _parents(path: Path) -> list[str]:
     return args
 
 
+@cache
+def course_packages() -> tuple[Path, ...]:
+    """Where the course's own packages live (hidden in the sandbox unless asked for)."""
+    found = {Path(__file__).resolve().parent}
+    spec = importlib.util.find_spec("backprop_ref")
+    if spec is not None and spec.submodule_search_locations:
+        found.update(Path(p).resolve() for p in spec.submodule_search_locations)
+    return tuple(sorted(found))
+
+
+def _within(path: Path, trees: set[Path]) -> bool:
+    return any(path == t or t in path.parents for t in trees)
+
+
 class Bubblewrap:
     """Run commands in a fresh bubblewrap sandbox each time."""
 
@@ -73,18 +95,57 @@ class Bubblewrap:
         for tree in sorted(trees):
             if not str(tree).startswith(("/usr/", "/etc/")):
                 args += [*_parents(tree), "--ro-bind", str(tree), str(tree)]
+        bound = trees | {Path("/usr"), Path("/etc")}
+        for package in course_packages():
+            if _within(package, bound) and not _within(package, set(self.readable)):
+                args += ["--perms", "0555", "--size", "4096", "--tmpfs", str(package)]
+                args += ["--remount-ro", str(package)]
         return args
 
-    def argv(self, command: list[str], workdir: Path, env: dict[str, str]) -> list[str]:
+    def scratch(self, workdir: Path, outputs: tuple[str, ...]) -> tuple[list[str], list[int]]:
+        """bwrap arguments that fill ``/submission`` with a copy of ``workdir`` (and bind the
+        outputs), and the file descriptors they read from (open; the caller closes them)."""
+        args = ["--perms", "0777", "--size", str(self.limits.disk_bytes), "--tmpfs", MOUNT_POINT]
+        fds: list[int] = []
+        try:
+            for root, dirs, files in os.walk(workdir):
+                dirs.sort()
+                here = Path(root)
+                inside = Path(MOUNT_POINT) / here.relative_to(workdir)
+                for name in dirs:
+                    if not (here / name).is_symlink():
+                        args += ["--perms", "0777", "--dir", str(inside / name)]
+                for name in sorted(files):
+                    path = here / name
+                    if here == workdir and name in outputs:
+                        continue
+                    try:
+                        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+                    except OSError:
+                        continue  # a link or something unreadable: not copied
+                    fds.append(fd)
+                    args += ["--perms", "0666", "--file", str(fd), str(inside / name)]
+        except BaseException:
+            for fd in fds:
+                os.close(fd)
+            raise
+        for path in prepare_outputs(workdir, outputs):
+            if os.geteuid() == 0:
+                os.chown(path, self.uid, self.uid)
+            args += ["--bind", str(path), f"{MOUNT_POINT}/{path.name}"]
+        return args, fds
+
+    def argv(self, command: list[str], scratch: list[str], env: dict[str, str]) -> list[str]:
+        """The whole command line; ``scratch`` from :meth:`scratch`."""
         lim = self.limits
         namespaces = "--unshare-ipc --unshare-pid --unshare-net --unshare-uts --unshare-cgroup-try"
         lifetime = "--die-with-parent --new-session --hostname sandbox --proc /proc --dev /dev"
         args = ["bwrap", *namespaces.split(), *lifetime.split()]
-        args += ["--perms", "1777", "--size", str(lim.file_bytes), "--tmpfs", "/tmp"]
+        args += ["--perms", "1777", "--size", str(lim.disk_bytes), "--tmpfs", "/tmp"]
         if os.geteuid() != 0:
             args += ["--unshare-user", "--uid", str(self.uid), "--gid", str(self.uid)]
         args += self.system_binds()
-        args += ["--bind", str(workdir), MOUNT_POINT, "--chdir", MOUNT_POINT, "--clearenv"]
+        args += [*scratch, "--chdir", MOUNT_POINT, "--clearenv"]
         for key, value in env.items():
             args += ["--setenv", key, value]
         args.append("--")
@@ -111,10 +172,15 @@ class Bubblewrap:
         return args + command
 
     def run(
-        self, argv: list[str], workdir: Path, timeout: float, env: dict[str, str] | None = None
+        self,
+        argv: list[str],
+        workdir: Path,
+        timeout: float,
+        env: dict[str, str] | None = None,
+        outputs: tuple[str, ...] = (),
     ) -> RunResult:
-        """Run ``argv`` with ``workdir`` writable at /submission (paths in argv relative)."""
-        _hand_over(workdir, self.uid)
+        """Run ``argv`` in /submission, a copy of ``workdir`` (paths in argv relative); only
+        the files named in ``outputs`` come back."""
         full_env = {
             **base_env("/tmp"),
             "USER": "student",
@@ -122,21 +188,17 @@ class Bubblewrap:
             "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
             **(env or {}),
         }
-        proc = subprocess.Popen(
-            self.argv(argv, workdir, full_env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        scratch, fds = self.scratch(workdir, outputs)
+        try:
+            proc = subprocess.Popen(
+                self.argv(argv, scratch, full_env),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                pass_fds=fds,
+            )
+        finally:
+            for fd in fds:
+                os.close(fd)
         return communicate(proc, timeout, self.limits.output_bytes)
-
-
-def _hand_over(workdir: Path, uid: int) -> None:
-    """The sandbox's uid owns the scratch directory (root mode), so only it is writable."""
-    if os.geteuid() != 0:
-        return
-    for root, dirs, files in os.walk(workdir):
-        for name in [*dirs, *files]:
-            os.lchown(os.path.join(root, name), uid, uid)
-    os.chown(workdir, uid, uid)

@@ -25,6 +25,7 @@ class Extracted:
     functions: list[str] = field(default_factory=list)
     refused_imports: list[str] = field(default_factory=list)
     refused_names: list[str] = field(default_factory=list)  # names those imports would bind
+    refused_from: dict[str, str] = field(default_factory=dict)  # each such name -> its module
     syntax_errors: list[str] = field(default_factory=list)
 
 
@@ -41,16 +42,22 @@ def _is_literal(node: ast.expr) -> bool:
 
 
 def _keep(node: ast.stmt, out: Extracted) -> bool:
-    if isinstance(node, ast.Import):
+    if isinstance(node, ast.Import):  # `import numpy, os`: numpy is kept
         refused = [a for a in node.names if not _allowed(a.name)]
-        out.refused_imports += [a.name for a in refused]
-        out.refused_names += [a.asname or a.name.split(".")[0] for a in refused]
-        return not refused
+        for a in refused:
+            out.refused_imports.append(a.name)
+            out.refused_names.append(a.asname or a.name.split(".")[0])
+            out.refused_from[out.refused_names[-1]] = a.name
+        node.names = [a for a in node.names if _allowed(a.name)]
+        return bool(node.names)
     if isinstance(node, ast.ImportFrom):
         if node.level == 0 and _allowed(node.module):
             return True
-        out.refused_imports.append("." * node.level + (node.module or ""))
-        out.refused_names += [a.asname or a.name for a in node.names]
+        module = "." * node.level + (node.module or "")
+        out.refused_imports.append(module)
+        for a in node.names:
+            out.refused_names.append(a.asname or a.name)
+            out.refused_from[out.refused_names[-1]] = module
         return False
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         node.decorator_list = []  # decorators are top-level code; they do not run

@@ -1,12 +1,17 @@
 """Execute a notebook inside the sandbox: nbclient and the kernel both run in here.
 
-Usage: ``python -I kernel_exec.py IN OUT CELL_TIMEOUT MAX_CELL_BYTES``
+Usage: ``python -I kernel_exec.py IN RECORDS CELL_TIMEOUT MAX_CELL_BYTES``
 
-Writes ``OUT`` after every cell (atomically), so whatever happens later (a time limit, a
-kill) the cells already run keep their outputs. Each cell's output is capped in bytes. A
-cell that runs out of time is interrupted; if the kernel does not come back (a loop that
-ignores SIGINT) or dies (``os._exit``, a crash, memory), the rest of the notebook is marked
-as not run, with the reason, and this process ends normally.
+Appends one JSON line to ``RECORDS`` after every code cell (its index, execution count and
+outputs), and ``{"done": true}`` at the end, so whatever happens later (a time limit, a
+kill) the cells already run keep their outputs; a line cut short by a kill is simply
+ignored by the reader. Everything in the file is untrusted (student code runs as the same
+user and can write it too): the grader validates every output and decides nothing from it.
+
+Each cell's output is capped in bytes while it runs (a print loop cannot exhaust this
+process's memory). A cell that runs out of time is interrupted; if the kernel does not come
+back (a loop that ignores SIGINT) or dies (``os._exit``, a crash, memory), the rest of the
+notebook is marked as not run, with the reason, and this process ends normally.
 """
 
 from __future__ import annotations
@@ -14,10 +19,15 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import Any
 
-import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import DeadKernelError
+# jsonschema (via nbformat) builds the rfc3987 grammars on import: ~3 s per notebook for a
+# URI format check nbformat never uses. Without the module jsonschema skips that check.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+import nbformat  # noqa: E402
+from nbclient import NotebookClient  # noqa: E402
+from nbclient.exceptions import DeadKernelError  # noqa: E402
 
 PROBE_TIMEOUT = 5
 
@@ -28,12 +38,19 @@ def error_output(ename: str, evalue: str) -> nbformat.NotebookNode:
     )
 
 
+def _size(out: Any) -> int:
+    try:
+        return len(json.dumps(out))
+    except (TypeError, ValueError, RecursionError):
+        return 1 << 62
+
+
 def cap_outputs(cell: nbformat.NotebookNode, max_bytes: int) -> None:
     """Keep at most ``max_bytes`` of each cell's output (text is cut, large images dropped)."""
     used = 0
     kept = []
     for out in cell.get("outputs", []):
-        size = len(json.dumps(out))
+        size = _size(out)
         if used + size <= max_bytes:
             kept.append(out)
             used += size
@@ -42,6 +59,8 @@ def cap_outputs(cell: nbformat.NotebookNode, max_bytes: int) -> None:
             room = max(max_bytes - used - 200, 0)
             out["text"] = str(out.get("text", ""))[:room] + "\n[output truncated]\n"
             kept.append(out)
+        elif out.get("output_type") == "error":
+            kept.append(error_output(str(out.get("ename", "Error"))[:200], "[message too large]"))
         else:
             kept.append(
                 nbformat.v4.new_output(
@@ -52,17 +71,70 @@ def cap_outputs(cell: nbformat.NotebookNode, max_bytes: int) -> None:
     cell["outputs"] = kept
 
 
-def save(nb: nbformat.NotebookNode, path: str) -> None:
-    tmp = path + ".part"
-    with open(tmp, "w", encoding="utf-8") as f:
-        nbformat.write(nb, f)
-    os.replace(tmp, path)
+class CappedClient(NotebookClient):  # type: ignore[misc]
+    """nbclient that stops collecting a cell's output once it passes ``max_cell_bytes``
+    (one error is still kept, cut short), and ignores display updates and widget messages
+    (which could rewrite earlier outputs)."""
+
+    max_cell_bytes = 256 * 1024
+
+    def output(
+        self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int
+    ) -> Any:
+        if not hasattr(self, "_used"):
+            self._used: dict[int, int] = {}
+            self._cut: set[int] = set()
+        if not outs:  # a new cell, or its output was cleared
+            self._used[cell_index] = 0
+            self._cut.discard(cell_index)
+        used = self._used.get(cell_index, 0)
+        size = len(json.dumps(msg.get("content", {}), default=str))
+        if used + size <= self.max_cell_bytes:
+            self._used[cell_index] = used + size
+            return super().output(outs, msg, display_id, cell_index)
+        if cell_index not in self._cut:
+            self._cut.add(cell_index)
+            outs.append(
+                nbformat.v4.new_output("stream", name="stdout", text="[output truncated]\n")
+            )
+            if msg.get("msg_type") == "error":
+                ename = str(msg.get("content", {}).get("ename", "Error"))[:200]
+                outs.append(error_output(ename, "[message too large]"))
+        self._used[cell_index] = self.max_cell_bytes + 1
+        return None
+
+    def _update_display_id(self, display_id: str, msg: dict[str, Any]) -> None:
+        return None
+
+    def handle_comm_msg(self, outs: list[Any], msg: dict[str, Any], cell_index: int) -> None:
+        return None
 
 
-def mark_rest(nb: nbformat.NotebookNode, start: int, reason: str) -> None:
-    for cell in nb.cells[start:]:
+class Records:
+    """The RECORDS file: one JSON line per executed cell."""
+
+    def __init__(self, path: str) -> None:
+        self.file = open(path, "a", encoding="utf-8")  # lives as long as the process
+
+    def cell(self, index: int, cell: nbformat.NotebookNode) -> None:
+        self.write(
+            {
+                "index": index,
+                "execution_count": cell.get("execution_count"),
+                "outputs": cell.outputs,
+            }
+        )
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.file.write(json.dumps(record, default=str) + "\n")
+        self.file.flush()
+
+
+def mark_rest(nb: nbformat.NotebookNode, start: int, reason: str, records: Records) -> None:
+    for index, cell in enumerate(nb.cells[start:], start):
         if cell.cell_type == "code":
             cell.outputs = [error_output("NotebookStopped", reason)]
+            records.cell(index, cell)
 
 
 def timed_out(cell: nbformat.NotebookNode) -> bool:
@@ -84,7 +156,7 @@ def kernel_responds(client: NotebookClient) -> bool:
 
 def main(src: str, dst: str, cell_timeout: int, max_cell_bytes: int) -> int:
     nb = nbformat.read(src, as_version=4)
-    client = NotebookClient(
+    client = CappedClient(
         nb,
         timeout=cell_timeout,
         allow_errors=True,
@@ -99,7 +171,8 @@ def main(src: str, dst: str, cell_timeout: int, max_cell_bytes: int) -> int:
         extra_arguments=["--HistoryManager.hist_file=:memory:"],
         resources={"metadata": {"path": os.getcwd()}},
     )
-    save(nb, dst)
+    client.max_cell_bytes = max_cell_bytes
+    records = Records(dst)
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
@@ -114,19 +187,21 @@ def main(src: str, dst: str, cell_timeout: int, max_cell_bytes: int) -> int:
                         "(os._exit, a crash, or out of memory)",
                     )
                 )
-                mark_rest(nb, index + 1, "not run: the kernel died in an earlier cell")
-                break
-            finally:
                 cap_outputs(cell, max_cell_bytes)
-                save(nb, dst)
+                records.cell(index, cell)
+                mark_rest(nb, index + 1, "not run: the kernel died in an earlier cell", records)
+                break
+            cap_outputs(cell, max_cell_bytes)
+            records.cell(index, cell)
             if timed_out(cell) and not kernel_responds(client):
                 mark_rest(
                     nb,
                     index + 1,
                     "not run: the kernel stopped responding after an earlier cell ran out of time",
+                    records,
                 )
                 break
-    save(nb, dst)
+    records.write({"done": True})
     return 0
 
 

@@ -30,10 +30,13 @@ c.IgnorePattern.pattern = r"(?m)^.*(Warning|warnings\.warn).*$\n?(^\s+.*$\n?)?"
 # Grader logs: WARN, not WARNING (nbgrader's traitlet takes the former).
 c.NbGraderAPI.log_level = "WARN"
 
-# Autograding: our sanitiser first (a duplicated cell keeps its first copy), and the
-# notebook executes in a sandbox (autograder.preprocessors.SandboxedExecute) instead of
-# nbgrader's in-process Execute. `python -m autograder grade --no-sandbox` switches the
-# sandbox off (SandboxedExecute.sandbox = "none"); limits and timeouts still apply.
+# Autograding: our sanitisers first (a duplicated cell keeps its first copy; every cell's
+# nbgrader metadata is put back from the lesson by grade_id; deleted grade cells come back
+# even when their neighbours were deleted too), so that nothing a student does to the
+# metadata fails the submission; the notebook executes in a sandbox
+# (autograder.preprocessors.SandboxedExecute) instead of nbgrader's in-process Execute.
+# `python -m autograder grade --no-sandbox` switches the sandbox off
+# (SandboxedExecute.sandbox = "none"); limits and timeouts still apply.
 import pathlib  # noqa: E402
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
@@ -44,20 +47,25 @@ from nbgrader.preprocessors import (  # noqa: E402
     DeduplicateIds,
     IgnorePattern,
     LimitOutput,
-    OverwriteCells,
     OverwriteKernelspec,
     SaveAutoGrades,
 )
 
 import backprop_ref  # noqa: E402
-from autograder.preprocessors import KeepFirstGradeId, SandboxedExecute  # noqa: E402
+from autograder.preprocessors import (  # noqa: E402
+    KeepFirstGradeId,
+    RestoreCellMetadata,
+    RestoreMissingCells,
+    SandboxedExecute,
+)
 
 c.Autograde.sanitize_preprocessors = [
     ClearOutput,
     KeepFirstGradeId,
+    RestoreCellMetadata,
     DeduplicateIds,
     OverwriteKernelspec,
-    OverwriteCells,
+    RestoreMissingCells,
     CheckCellMetadata,
 ]
 c.Autograde.autograde_preprocessors = [

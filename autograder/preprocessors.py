@@ -2,11 +2,21 @@
 
 :class:`SandboxedExecute` replaces nbgrader's ``Execute`` in ``Autograde``: the notebook
 runs in a fresh sandbox (:mod:`autograder.kernel_exec`, nbclient and the kernel together),
-and only the outputs come back: sources and metadata stay the trusted ones.
+and only the outputs come back, as untrusted data: sources and metadata stay the trusted
+ones, and a code cell without a usable result gets an error saying why (nbgrader gives
+full marks to a test cell with no error, so no result must never pass as a success).
 
-:class:`KeepFirstGradeId` runs before nbgrader's own sanitising: a cell copied by the
-student (same grade_id twice) keeps its first occurrence and loses its nbgrader metadata
-in the copies, so a duplicated cell never fails a submission (jupyter/nbgrader#1083).
+Sanitising, before nbgrader's own checks, so that nothing a student does to the cells'
+metadata fails a submission (stock nbgrader fails the whole notebook, and in a batch can
+stop every student after it):
+
+- :class:`KeepFirstGradeId`: a cell copied by the student (same grade_id twice) keeps its
+  first occurrence and the copies lose their nbgrader metadata (jupyter/nbgrader#1083).
+- :class:`RestoreCellMetadata`: every cell's nbgrader metadata is the lesson's, by
+  grade_id (flipped grade/solution/locked flags, edited points, a bogus schema_version are
+  put back); metadata naming no cell of the lesson, or not even a dict, is dropped.
+- :class:`RestoreMissingCells`: nbgrader's ``OverwriteCells``, whose re-adding of deleted
+  test cells does not fail when the cells around them were deleted too.
 """
 
 from __future__ import annotations
@@ -22,12 +32,14 @@ import nbformat
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbformat.v4.rwbase import rejoin_lines
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 from traitlets import Integer, List, Unicode
 
 from autograder.sandbox import Limits, Sandbox, Unsandboxed, read_output
 
 KERNEL_EXEC = Path(__file__).with_name("kernel_exec.py")
+RECORDS = "cells.jsonl"  # what kernel_exec.py writes: one JSON line per executed cell
+MAX_RECORDS_BYTES = 64 * 1024 * 1024
 
 
 class KeepFirstGradeId(NbGraderPreprocessor):  # type: ignore[misc]
@@ -45,6 +57,92 @@ class KeepFirstGradeId(NbGraderPreprocessor):  # type: ignore[misc]
                 self.log.warning("dropping the metadata of a repeated cell %s", meta["grade_id"])
                 del cell.metadata["nbgrader"]
             seen.add(meta["grade_id"])
+        return nb, resources
+
+
+def _canonical_metadata(resources: ResourcesDict) -> dict[str, dict[str, Any]]:
+    """grade_id -> the nbgrader metadata the lesson's source gives that cell."""
+    from nbgrader.api import Gradebook
+
+    info = resources["nbgrader"]
+    with Gradebook(info["db_url"]) as gb:
+        source = gb.find_notebook(info["notebook"], info["assignment"])
+        grades = {c.name: float(c.max_score) for c in source.grade_cells}
+        solutions = {c.name for c in source.solution_cells}
+        tasks = {c.name for c in source.task_cells}
+        out: dict[str, dict[str, Any]] = {}
+        for cell in source.source_cells:
+            name = cell.name
+            meta: dict[str, Any] = {
+                "grade": name in grades,
+                "grade_id": name,
+                "locked": bool(cell.locked),
+                "schema_version": 3,
+                "solution": name in solutions,
+                "task": name in tasks,
+            }
+            if name in grades:
+                meta["points"] = grades[name]
+            out[name] = meta
+    return out
+
+
+class RestoreCellMetadata(NbGraderPreprocessor):  # type: ignore[misc]
+    """Put back the lesson's nbgrader metadata on every cell, by grade_id (first one wins)."""
+
+    def preprocess(
+        self, nb: NotebookNode, resources: ResourcesDict
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        canonical = _canonical_metadata(resources)
+        seen: set[str] = set()
+        for cell in nb.cells:
+            if not isinstance(cell.get("metadata"), dict):
+                cell["metadata"] = NotebookNode()
+            meta = cell.metadata.get("nbgrader")
+            if meta is None:
+                continue
+            gid = meta.get("grade_id") if isinstance(meta, dict) else None
+            if not isinstance(gid, str) or gid not in canonical or gid in seen:
+                self.log.warning("dropping nbgrader metadata that is not the lesson's: %.80r", meta)
+                del cell.metadata["nbgrader"]
+                continue
+            seen.add(gid)
+            cell.metadata["nbgrader"] = NotebookNode(canonical[gid])
+        return nb, resources
+
+
+class RestoreMissingCells(OverwriteCells):  # type: ignore[misc]
+    """``OverwriteCells``; a deleted grade cell is re-added after the nearest earlier cell of
+    the lesson still present (stock nbgrader fails when that one was deleted too)."""
+
+    def add_missing_grade_cells(
+        self, nb: NotebookNode, resources: ResourcesDict
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        order = [c.name for c in source_nb.source_cells]
+        by_name = {c.name: c for c in source_nb.source_cells}
+        points = {c.name: c.max_score for c in source_nb.grade_cells}
+        solutions = {c.name for c in source_nb.solution_cells}
+
+        def present() -> dict[str, int]:
+            found: dict[str, int] = {}
+            for i, cell in enumerate(nb.cells):
+                meta = cell.get("metadata", {}).get("nbgrader", {})
+                gid = meta.get("grade_id") if isinstance(meta, dict) else None
+                if isinstance(gid, str):
+                    found.setdefault(gid, i)
+            return found
+
+        for k, name in enumerate(order):
+            where = present()
+            if name not in points or name in where:
+                continue
+            self.log.warning("Missing grade cell %s encountered, adding to notebook", name)
+            cell = self.missing_cell_transform(
+                by_name[name], points[name], is_solution=name in solutions
+            )
+            earlier = [where[p] for p in order[:k] if p in where]
+            nb.cells.insert(max(earlier) + 1 if earlier else 0, cell)
         return nb, resources
 
 
@@ -83,7 +181,7 @@ class SandboxedExecute(NbGraderPreprocessor):  # type: ignore[misc]
                     "-I",
                     "kernel_exec.py",
                     "in.ipynb",
-                    "out.ipynb",
+                    RECORDS,
                     str(self.cell_timeout),
                     str(self.max_cell_bytes),
                 ],
@@ -94,22 +192,52 @@ class SandboxedExecute(NbGraderPreprocessor):  # type: ignore[misc]
                     "MPLCONFIGDIR": "/submission/.matplotlib",
                     "IPYTHONDIR": "/tmp/ipython",
                 },
+                outputs=(RECORDS,),
             )
-            executed = self._read(work / "out.ipynb")
-        reason = "the notebook ran out of time" if run.timed_out else f"it ended ({run.describe()})"
-        if executed is None and not run.timed_out:
-            tail = run.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-            reason += f": {tail[0][:300]}"
+            executed, done = self._read(work / RECORDS, len(nb.cells))
+        if run.timed_out:
+            reason = f"the notebook ran out of time ({self.notebook_timeout} s in all)"
+        else:
+            reason = f"the notebook stopped ({run.describe()})"
+            tail = run.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+            if not done and tail:
+                reason += f": {tail[0][:300]}"
         copy_outputs(nb, executed, f"not run: {reason} before this cell")
         return nb, resources
 
-    def _read(self, path: Path) -> Any:
+    def _read(self, path: Path, n_cells: int) -> tuple[dict[str, Any], bool]:
         try:
-            data = read_output(path, 64 * 1024 * 1024)
-            return rejoin_lines(nbformat.from_dict(json.loads(data.decode("utf-8"))))
-        except (OSError, ValueError, TypeError, AttributeError) as exc:
-            self.log.warning("no executed notebook came back: %s", exc)
-            return None
+            data = read_output(path, MAX_RECORDS_BYTES)
+        except OSError as exc:
+            self.log.warning("no executed cells came back: %s", exc)
+            data = b""
+        return read_records(data, n_cells)
+
+
+def read_records(data: bytes, n_cells: int) -> tuple[dict[str, Any], bool]:
+    """kernel_exec's records (untrusted) as an executed notebook's ``{"cells": [...]}`` (the
+    last record of each cell wins; lines that are not a record are ignored), and whether
+    the run said it finished."""
+    cells: list[dict[str, Any]] = [{} for _ in range(n_cells)]
+    done = False
+    for line in data.split(b"\n"):
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if not isinstance(record, dict):
+            continue
+        if record.get("done") is True:
+            done = True
+            continue
+        index = record.get("index")
+        if type(index) is int and 0 <= index < n_cells:
+            cells[index] = {
+                "cell_type": "code",
+                "execution_count": record.get("execution_count"),
+                "outputs": record.get("outputs"),
+            }
+    return {"cells": cells}, done
 
 
 def seed_matplotlib_cache(target: Path) -> None:
@@ -126,19 +254,23 @@ def copy_outputs(nb: NotebookNode, executed: Any, missing_reason: str) -> None:
     """Outputs and execution counts from ``executed`` (untrusted JSON) onto ``nb``'s cells.
 
     Only cells at the same index with the same type take outputs, and only outputs valid
-    under the nbformat schema. A code cell with no usable result gets one error output
-    saying why, so its tests score 0 (nbgrader gives full marks to a test cell with no
-    error, so an empty result must never pass as a success).
+    under the nbformat schema, from a cell that has an execution count or an error. A code
+    cell with no usable result gets one error output saying why, so its tests score 0
+    (nbgrader gives full marks to a test cell with no error, so an empty result must never
+    pass as a success).
     """
     cells = executed.get("cells", []) if isinstance(executed, dict) else []
+    cells = cells if isinstance(cells, list) else []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
         other = cells[index] if index < len(cells) and isinstance(cells[index], dict) else {}
         count = other.get("execution_count")
         outputs = _valid_outputs(other.get("outputs")) if other.get("cell_type") == "code" else None
-        if outputs is None or not isinstance(count, int):
-            why = missing_reason if outputs is not None or not other else "malformed output"
+        counted = type(count) is int and count >= 0
+        failed = outputs is not None and any(o.output_type == "error" for o in outputs)
+        if outputs is None or not (counted or failed):
+            why = missing_reason if not other or other.get("outputs") == [] else "malformed output"
             cell.outputs = [
                 nbformat.v4.new_output(
                     "error",
@@ -149,16 +281,24 @@ def copy_outputs(nb: NotebookNode, executed: Any, missing_reason: str) -> None:
             ]
             cell.execution_count = None
             continue
-        cell.outputs, cell.execution_count = outputs, count
+        cell.outputs, cell.execution_count = outputs, count if counted else None
 
 
 def _valid_outputs(outputs: Any) -> list[NotebookNode] | None:
+    """The outputs as nbformat nodes (multi-line text joined), or None unless all are valid."""
     if not isinstance(outputs, list):
         return None
     try:
         nodes = [nbformat.from_dict(o) for o in outputs]
         for node in nodes:
             nbformat.validate(node, ref="output", version=4, version_minor=5)
+        shell = nbformat.from_dict({"cells": [{"cell_type": "code", "outputs": nodes}]})
+        nodes = rejoin_lines(shell).cells[0].outputs
+        for node in nodes:  # traceback lines are strings (the schema says so); ename too
+            if node.output_type == "error" and not all(
+                isinstance(v, str) for v in (node.ename, node.evalue, *node.traceback)
+            ):
+                return None
     except Exception:
         return None
     return nodes

@@ -1,10 +1,15 @@
 """Running untrusted code: the sandbox interface, and the explicit no-sandbox fallback.
 
-A :class:`Sandbox` runs a command with a working directory it may write, a time limit, and
-resource limits, and kills every process the command started when it ends. The
-bubblewrap implementation lives in :mod:`autograder.bwrap`; :class:`Unsandboxed` (used only
-with ``--no-sandbox``) applies the same limits with rlimits and a process group, but
-student code then runs with the grader's privileges and view of the disk.
+A :class:`Sandbox` runs a command in a scratch directory holding a copy of the files of a
+host directory (``workdir``), with a time limit and resource limits, and kills every process
+the command started when it ends. Of what the command writes, only the files named in
+``outputs`` come back to ``workdir``: they are created empty first, each is capped by the
+file-size limit, and the caller reads them with :func:`read_output` (never through a
+link). The bubblewrap implementation lives in :mod:`autograder.bwrap` (the scratch
+directory is a size-capped tmpfs there, so student code cannot fill the host's disk);
+:class:`Unsandboxed` (used only with ``--no-sandbox``) runs in ``workdir`` itself and applies
+the same limits with rlimits and a process group, but student code then runs with the
+grader's privileges and view of the disk.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ class Limits:
 
     memory_bytes: int = 4 * 1024**3  # address space
     processes: int = 64
-    file_bytes: int = 64 * 1024**2
+    file_bytes: int = 64 * 1024**2  # any one file
+    disk_bytes: int = 128 * 1024**2  # the scratch directory and /tmp, each (bubblewrap)
     cpu_seconds: int = 300
     output_bytes: int = 8 * 1024**2  # captured stdout/stderr, each
 
@@ -52,8 +58,27 @@ class Sandbox(Protocol):
     name: str
 
     def run(
-        self, argv: list[str], workdir: Path, timeout: float, env: dict[str, str] | None = None
+        self,
+        argv: list[str],
+        workdir: Path,
+        timeout: float,
+        env: dict[str, str] | None = None,
+        outputs: tuple[str, ...] = (),
     ) -> RunResult: ...
+
+
+def prepare_outputs(workdir: Path, outputs: tuple[str, ...]) -> list[Path]:
+    """Create each output file empty in ``workdir`` (replacing whatever was there)."""
+    paths = []
+    for name in outputs:
+        if "/" in name or name in ("", ".", ".."):
+            raise ValueError(f"an output is a plain file name, not {name!r}")
+        path = workdir / name
+        if path.is_symlink() or path.exists():
+            path.unlink()
+        path.write_bytes(b"")
+        paths.append(path)
+    return paths
 
 
 def base_env(home: str) -> dict[str, str]:
@@ -86,8 +111,9 @@ def communicate(proc: subprocess.Popen[bytes], timeout: float, cap: int) -> RunR
 
 
 def read_output(path: Path, max_bytes: int) -> bytes:
-    """Read a file the sandboxed code wrote: a regular file, never through a symlink, capped."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    """Read a file the sandboxed code wrote: a regular file, never through a symlink, capped.
+    (Opened non-blocking: a FIFO put in its place must not hang the grader.)"""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -123,8 +149,14 @@ class Unsandboxed:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
     def run(
-        self, argv: list[str], workdir: Path, timeout: float, env: dict[str, str] | None = None
+        self,
+        argv: list[str],
+        workdir: Path,
+        timeout: float,
+        env: dict[str, str] | None = None,
+        outputs: tuple[str, ...] = (),
     ) -> RunResult:
+        prepare_outputs(workdir, outputs)
         full_env = {**base_env(str(workdir)), **(env or {})}
         proc = subprocess.Popen(
             argv,

@@ -34,6 +34,9 @@ from backprop_ref.specs.core import Report
 RUNNER = Path(__file__).with_name("runner.py")
 HARNESS = Path(harness.__file__)
 MAX_OUTPUT_BYTES = 64 * 1024 * 1024
+SECONDS_PER_FUNCTION = 10.0  # all the cases of one function, in the runner
+TIMEOUT_EXIT = 124  # runner.TIMEOUT_EXIT: its watchdog's status
+REFERENCE = "backprop_ref"
 REFERENCE_HINT = (
     "it uses backprop_ref (the course's reference solutions), which answers may not call"
 )
@@ -73,7 +76,12 @@ def code_cells(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
 
 
 def verify(
-    lesson: Lesson, nb: nbformat.NotebookNode, seed: int, sandbox: Sandbox, timeout: float = 60.0
+    lesson: Lesson,
+    nb: nbformat.NotebookNode,
+    seed: int,
+    sandbox: Sandbox,
+    timeout: float = 60.0,
+    per_function: float = SECONDS_PER_FUNCTION,
 ) -> Verification:
     """Verify every graded function of ``lesson`` defined in ``nb``."""
     start = time.perf_counter()
@@ -83,28 +91,25 @@ def verify(
     with tempfile.TemporaryDirectory(prefix="verify-") as tmp:
         work = Path(tmp)
         _prepare(work, found.source, plans)
-        crashed = _run(work, len(plans), sandbox, timeout)
-        refused = tuple(found.refused_names)
-        for k, (spec, cases) in enumerate(plans):
-            out = work / f"out-{k}.npz"
-            if k in crashed or not out.is_file():
-                why = crashed.get(k, "the verification process ended early")
-                result.verdicts[spec.name] = FunctionVerdict(
-                    spec.name, False, f"{spec.name}: {why}"
-                )
-                continue
-            try:
-                outcomes = _safe_loads(read_output(out, MAX_OUTPUT_BYTES))
-                if len(outcomes) != len(cases):
-                    raise ValueError("wrong number of results")
-            except Exception as exc:
-                why = f"{spec.name}: its results could not be read back ({exc})"
-                result.verdicts[spec.name] = FunctionVerdict(spec.name, False, why)
-                continue
-            report = Report(
-                spec, [(c, spec.evaluate(c, o)) for c, o in zip(cases, outcomes, strict=True)]
-            )
-            result.verdicts[spec.name] = _verdict(report, refused)
+        results, crashed, errors = _run(work, len(plans), sandbox, timeout, per_function)
+    result.notes += [f"defining {e}" for e in errors]
+    for k, (spec, cases) in enumerate(plans):
+        if k not in results:
+            why = crashed.get(k, "the verification process ended early")
+            result.verdicts[spec.name] = FunctionVerdict(spec.name, False, f"{spec.name}: {why}")
+            continue
+        try:
+            outcomes = _safe_loads(results[k])
+            if len(outcomes) != len(cases):
+                raise ValueError("wrong number of results")
+        except Exception as exc:
+            why = f"{spec.name}: its results could not be read back ({str(exc)[:200]})"
+            result.verdicts[spec.name] = FunctionVerdict(spec.name, False, why)
+            continue
+        report = Report(
+            spec, [(c, spec.evaluate(c, o)) for c, o in zip(cases, outcomes, strict=True)]
+        )
+        result.verdicts[spec.name] = _verdict(report, found.refused_from, errors)
     result.seconds = time.perf_counter() - start
     return result
 
@@ -125,20 +130,38 @@ def _prepare(work: Path, source: str, plans: list) -> None:  # type: ignore[type
     (work / "cases.npz").write_bytes(harness.dumps(payload))
 
 
-def _run(work: Path, n: int, sandbox: Sandbox, timeout: float) -> dict[int, str]:
-    """Run the runner; if it dies in function k, record why and carry on from k + 1."""
+def _run(
+    work: Path, n: int, sandbox: Sandbox, timeout: float, per_function: float
+) -> tuple[dict[int, bytes], dict[int, str], list[str]]:
+    """Run the runner; if it dies in function k, record why and carry on from k + 1.
+
+    Returns each function's raw results (read as soon as a run ends, so a later run cannot
+    touch them), why the others have none, and the errors defining the student's code."""
+    results: dict[int, bytes] = {}
     crashed: dict[int, str] = {}
+    errors: list[str] = []
     first = 0
     deadline = time.monotonic() + timeout
     while first < n:
         left = max(deadline - time.monotonic(), 1.0)
-        run = sandbox.run([sys.executable, "-I", "runner.py", ".", str(first)], work, left)
-        done = [k for k in range(first, n) if (work / f"out-{k}.npz").exists()]
-        missing = next((k for k in range(first, n) if k not in done), None)
+        outputs = ("definitions.txt", *(f"out-{k}.npz" for k in range(first, n)))
+        argv = [sys.executable, "-I", "runner.py", ".", str(first), str(per_function)]
+        run = sandbox.run(argv, work, left, outputs=outputs)
+        for k in range(first, n):
+            data = _read(work / f"out-{k}.npz")
+            if data:
+                results[k] = data
+        if first == 0:
+            text = _read(work / "definitions.txt").decode("utf-8", "replace")
+            errors = [line for line in text.splitlines() if line.strip()][:20]
+        missing = next((k for k in range(first, n) if k not in results), None)
         if missing is None:
             break
-        if run.timed_out:
-            crashed[missing] = "did not finish in time (an infinite loop or a very slow answer?)"
+        if run.timed_out or run.returncode == TIMEOUT_EXIT:
+            crashed[missing] = (
+                f"did not finish in time (over {per_function:g} s; an infinite loop or a very "
+                "slow answer?)"
+            )
         else:
             crashed[missing] = f"the process ended while running it ({run.describe()})"
         first = missing + 1
@@ -146,7 +169,14 @@ def _run(work: Path, n: int, sandbox: Sandbox, timeout: float) -> dict[int, str]
             for k in range(first, n):
                 crashed.setdefault(k, "not run: the verification time limit was reached")
             break
-    return crashed
+    return results, crashed, errors
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return read_output(path, MAX_OUTPUT_BYTES)
+    except OSError:
+        return b""
 
 
 def _safe_loads(data: bytes) -> list[Any]:
@@ -160,16 +190,21 @@ def _safe_loads(data: bytes) -> list[Any]:
     return outcomes
 
 
-def _verdict(report: Report, refused_names: tuple[str, ...]) -> FunctionVerdict:
+def _verdict(
+    report: Report, refused_from: dict[str, str], errors: list[str] | None = None
+) -> FunctionVerdict:
     name = report.spec.name
     if report.passed:
         return FunctionVerdict(name, True)
     case, finding = report.first_failure()  # type: ignore[misc]
     message = finding.message
-    if "reference code is not available" in message:
+    undefined = [n for n in refused_from if f"name '{n}' is not defined" in message]
+    if REFERENCE in message or any(refused_from[n].split(".")[0] == REFERENCE for n in undefined):
         message = f"{REFERENCE_HINT}; {message}"
-    elif any(f"name '{n}' is not defined" in message for n in refused_names):
+    elif undefined:
         message = f"{message} (it was imported from a module answers may not use: only numpy, "
         message += "math and the standard helpers are available when answers are verified)"
+    elif "is not defined" in message and errors:
+        message += f" (defining the notebook's code failed: {errors[0]})"
     where = f" [case: {case.note}]" if case.note else ""
     return FunctionVerdict(name, False, f"{name}: {message}{where}")
