@@ -48,6 +48,20 @@ def _grading(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--force", action="store_true", help="regrade unchanged submissions too")
     p.add_argument(
+        "--cell-timeout",
+        type=_positive,
+        default=None,
+        metavar="S",
+        help="seconds a notebook cell may run before it is interrupted (default: course config)",
+    )
+    p.add_argument(
+        "--notebook-timeout",
+        type=_positive,
+        default=None,
+        metavar="S",
+        help="wall-clock seconds for a whole notebook (default: course config)",
+    )
+    p.add_argument(
         "--workers",
         type=_positive,
         default=os.cpu_count() or 1,

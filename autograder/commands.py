@@ -85,6 +85,8 @@ def _grade(course: Course, args: argparse.Namespace) -> int:
         force=args.force,
         workers=args.workers,
         scheduler=args.scheduler,
+        cell_timeout=getattr(args, "cell_timeout", None),
+        notebook_timeout=getattr(args, "notebook_timeout", None),
     )
     try:
         tasks = grade_mod.plan(course, args.assignment, args.student)
