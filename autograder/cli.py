@@ -62,6 +62,13 @@ def _grading(p: argparse.ArgumentParser) -> None:
         help="wall-clock seconds for a whole notebook (default: course config)",
     )
     p.add_argument(
+        "--sandbox-uid",
+        type=_positive,
+        default=60000,
+        metavar="UID",
+        help="first unprivileged uid of the sandbox; worker k uses UID + k (default: 60000)",
+    )
+    p.add_argument(
         "--workers",
         type=_positive,
         default=os.cpu_count() or 1,

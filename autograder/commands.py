@@ -87,6 +87,7 @@ def _grade(course: Course, args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         cell_timeout=getattr(args, "cell_timeout", None),
         notebook_timeout=getattr(args, "notebook_timeout", None),
+        uid=getattr(args, "sandbox_uid", 60000),
     )
     try:
         tasks = grade_mod.plan(course, args.assignment, args.student)
