@@ -141,17 +141,49 @@ def timed_out(cell: nbformat.NotebookNode) -> bool:
     return any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
 
 
-def kernel_responds(client: NotebookClient) -> bool:
+class Replies:
+    """nbclient's ``on_cell_executed`` hook: the last execute reply of each cell index. A
+    cell that ran out of time has a reply made up by nbclient and, when the kernel ignores
+    the interrupt, no error output at all: the reply is how a timeout is seen."""
+
+    def __init__(self) -> None:
+        self.last: dict[int, Any] = {}
+
+    def __call__(self, cell: Any = None, cell_index: int = -1, execute_reply: Any = None) -> None:
+        self.last[cell_index] = execute_reply
+
+    def timed_out(self, index: int) -> bool:
+        reply = self.last.pop(index, None)
+        content = reply.get("content", {}) if isinstance(reply, dict) else {}
+        return content.get("ename") == "CellTimeoutError"
+
+
+def run_cell(client: NotebookClient, replies: Replies, cell: Any, index: int, **kw: Any) -> bool:
+    """Execute one cell; True (and an error output saying so) when it ran out of time."""
+    client.execute_cell(cell, index, **kw)
+    if not replies.timed_out(index):
+        return False
+    if not timed_out(cell):
+        cell.outputs.append(
+            error_output(
+                "CellTimeoutError", f"the cell ran longer than {client.timeout} s and was stopped"
+            )
+        )
+    return True
+
+
+def kernel_responds(client: NotebookClient, replies: Replies, index: int) -> bool:
+    """Whether the kernel runs ``pass`` after cell ``index`` ran out of time. (nbclient puts
+    the probe in the notebook at ``index``, over that cell: its record is written already.)"""
     probe = nbformat.v4.new_code_cell("pass")
     saved = client.timeout
     client.timeout = PROBE_TIMEOUT
     try:
-        client.execute_cell(probe, 0, store_history=False)
+        return not run_cell(client, replies, probe, index, store_history=False)
     except Exception:
         return False
     finally:
         client.timeout = saved
-    return not timed_out(probe)
 
 
 def main(src: str, dst: str, cell_timeout: int, max_cell_bytes: int) -> int:
@@ -167,18 +199,20 @@ def main(src: str, dst: str, cell_timeout: int, max_cell_bytes: int) -> int:
             "traceback": ["CellTimeoutError: the cell ran out of time"],
         },
         kernel_name="python3",
+        shutdown_kernel="immediate",  # a kernel stuck in a loop must not hold the end up
         record_timing=False,
         extra_arguments=["--HistoryManager.hist_file=:memory:"],
         resources={"metadata": {"path": os.getcwd()}},
     )
     client.max_cell_bytes = max_cell_bytes
+    client.on_cell_executed = replies = Replies()
     records = Records(dst)
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
             try:
-                client.execute_cell(cell, index)
+                stuck = run_cell(client, replies, cell, index)
             except DeadKernelError:
                 cell.outputs.append(
                     error_output(
@@ -193,7 +227,7 @@ def main(src: str, dst: str, cell_timeout: int, max_cell_bytes: int) -> int:
                 break
             cap_outputs(cell, max_cell_bytes)
             records.cell(index, cell)
-            if timed_out(cell) and not kernel_responds(client):
+            if stuck and not kernel_responds(client, replies, index):
                 mark_rest(
                     nb,
                     index + 1,
@@ -201,7 +235,7 @@ def main(src: str, dst: str, cell_timeout: int, max_cell_bytes: int) -> int:
                     records,
                 )
                 break
-    records.write({"done": True})
+        records.write({"done": True})
     return 0
 
 

@@ -10,8 +10,9 @@ Sanitising, before nbgrader's own checks, so that nothing a student does to the 
 metadata fails a submission (stock nbgrader fails the whole notebook, and in a batch can
 stop every student after it):
 
-- :class:`KeepFirstGradeId`: a cell copied by the student (same grade_id twice) keeps its
-  first occurrence and the copies lose their nbgrader metadata (jupyter/nbgrader#1083).
+- :class:`KeepFirstGradeId`: of a cell copied by the student (same grade_id twice), one copy
+  keeps the nbgrader metadata (the unmodified test cell, else the first) and the others lose
+  it (jupyter/nbgrader#1083).
 - :class:`RestoreCellMetadata`: every cell's nbgrader metadata is the lesson's, by
   grade_id (flipped grade/solution/locked flags, edited points, a bogus schema_version are
   put back); metadata naming no cell of the lesson, or not even a dict, is dropped.
@@ -43,21 +44,38 @@ MAX_RECORDS_BYTES = 64 * 1024 * 1024
 
 
 class KeepFirstGradeId(NbGraderPreprocessor):  # type: ignore[misc]
-    """Drop the nbgrader metadata of every repeated grade_id after its first cell."""
+    """Of the cells sharing a grade_id, keep the nbgrader metadata of one: the first copy of a
+    locked cell whose source is still the released one (a student's edited copy of a test
+    cell, even placed first, is not the test), else the first; the others lose it."""
 
     def preprocess(
         self, nb: NotebookNode, resources: ResourcesDict
     ) -> tuple[NotebookNode, ResourcesDict]:
-        seen: set[str] = set()
+        groups: dict[str, list[NotebookNode]] = {}
         for cell in nb.cells:
             meta = cell.get("metadata", {}).get("nbgrader")
-            if not isinstance(meta, dict) or "grade_id" not in meta:
+            if isinstance(meta, dict) and isinstance(meta.get("grade_id"), str):
+                groups.setdefault(meta["grade_id"], []).append(cell)
+        for gid, cells in groups.items():
+            if len(cells) < 2:
                 continue
-            if meta["grade_id"] in seen:
-                self.log.warning("dropping the metadata of a repeated cell %s", meta["grade_id"])
-                del cell.metadata["nbgrader"]
-            seen.add(meta["grade_id"])
+            keep = next((c for c in cells if _unmodified(c)), cells[0])
+            for cell in cells:
+                if cell is not keep:
+                    self.log.warning("dropping the metadata of a repeated cell %s", gid)
+                    del cell.metadata["nbgrader"]
         return nb, resources
+
+
+def _unmodified(cell: NotebookNode) -> bool:
+    """A locked cell whose source and metadata still match the checksum it was released with."""
+    from nbgrader.utils import compute_checksum
+
+    meta = cell.metadata["nbgrader"]
+    try:
+        return bool(meta.get("locked")) and compute_checksum(cell) == meta.get("checksum")
+    except Exception:
+        return False
 
 
 def _canonical_metadata(resources: ResourcesDict) -> dict[str, dict[str, Any]]:

@@ -394,3 +394,60 @@ def test_kernel_records_are_untrusted_data() -> None:
     assert nb.cells[1].outputs[0].text == "a\nb\n"  # multi-line text joined
     assert kinds[2] == ["NotebookStopped"] and kinds[3] == ["NotebookStopped"]
     assert nb.cells[4].outputs[0].evalue == "not run: stopped"
+
+
+def _execute(sources: list[str], cell_timeout: int = 3, notebook_timeout: int = 30) -> list[str]:
+    """Run a small notebook through SandboxedExecute; each code cell's outputs as text."""
+    import json
+
+    import nbformat
+
+    from autograder.preprocessors import SandboxedExecute
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    pre = SandboxedExecute(
+        uid=UID,
+        readable=[str(REPO / "backprop_ref")],
+        cell_timeout=cell_timeout,
+        notebook_timeout=notebook_timeout,
+        max_cell_bytes=10_000,
+    )
+    out, _ = pre.preprocess(nb, {})
+    return [json.dumps(c.outputs) for c in out.cells]
+
+
+@needs_bwrap
+@pytest.mark.slow
+def test_kernel_stuck_in_a_loop_that_ignores_sigint() -> None:
+    start = time.monotonic()
+    cells = _execute(
+        [
+            "print('first')",
+            "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
+            "print('never')",
+        ]
+    )
+    assert "first" in cells[0]
+    assert "CellTimeoutError" in cells[1]
+    assert "stopped responding" in cells[2] and "never" not in cells[2]
+    assert time.monotonic() - start < 20  # the cell's 3 s, the probe's 5 s, start and stop
+    assert no_process_left()
+
+
+@needs_bwrap
+@pytest.mark.slow
+def test_kernel_death_flood_and_timeouts() -> None:
+    cells = _execute(
+        [
+            "while True:\n    pass",  # interrupted: the rest still runs
+            "print('x' * 10_000_000)\nfor i in range(100_000):\n    print(i)",
+            "print('after')",
+            "import os\nos._exit(3)",
+            "print('never')",
+        ]
+    )
+    assert "CellTimeoutError" in cells[0]
+    assert "[output truncated]" in cells[1] and len(cells[1]) < 12_000
+    assert "after" in cells[2]
+    assert "the kernel died" in cells[3] and "kernel died in an earlier cell" in cells[4]
+    assert no_process_left()
