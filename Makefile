@@ -30,11 +30,11 @@ lint: $(STAMP)
 	$(BIN)/mypy backprop_ref
 
 test: lint
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 # The quick loop: no real nbgrader runs or kernels.
 test-fast: lint
-	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q -m "not slow"
 
 # Regenerate the nbgrader source notebooks from their paired py:percent files.
 notebooks: $(STAMP)
