@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -120,10 +121,12 @@ class Bubblewrap:
                     if here == workdir and name in outputs:
                         continue
                     try:
-                        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+                        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
                     except OSError:
                         continue  # a link or something unreadable: not copied
                     fds.append(fd)
+                    if not stat.S_ISREG(os.fstat(fd).st_mode):
+                        continue  # only regular files are copied
                     args += ["--perms", "0666", "--file", str(fd), str(inside / name)]
         except BaseException:
             for fd in fds:

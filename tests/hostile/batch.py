@@ -178,7 +178,7 @@ def gradebook_tables(course: Path) -> dict[str, list[tuple[object, ...]]]:
 def sandbox_processes() -> str:
     """Processes of the batch's sandbox uids still running ('' when none)."""
     found = []
-    for uid in range(UID, UID + WORKERS + 2):
+    for uid in range(UID, UID + 20):  # workers take the first free uids from UID
         run = subprocess.run(["pgrep", "-a", "-u", str(uid)], capture_output=True, text=True)
         found.append(run.stdout.strip())
     return "\n".join(f for f in found if f)
