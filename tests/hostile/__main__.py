@@ -6,7 +6,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.hostile.batch import run, table
+from tests.hostile.batch import TIMES, run, table
 
 if __name__ == "__main__":
     if len(sys.argv) > 1:
@@ -18,3 +18,4 @@ if __name__ == "__main__":
             batch = run(Path(tmp))
     print(table(batch))
     print(f"\ngrading: {batch.grade_seconds:.0f} s; whole batch: {batch.total_seconds:.0f} s")
+    print("commands:", ", ".join(f"{k} {v:.1f} s" for k, v in TIMES.items()))

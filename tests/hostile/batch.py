@@ -130,7 +130,12 @@ class Batch:
     outputs: dict[str, str]  # command -> its output
 
 
+#: Seconds spent in each command (for the report).
+TIMES: dict[str, float] = {}
+
+
 def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> str:
+    start = time.monotonic()
     run = subprocess.run(
         [sys.executable, "-m", "autograder", *args],
         cwd=REPO,
@@ -141,6 +146,7 @@ def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> 
     )
     if run.returncode != 0:
         raise RuntimeError(f"autograder {args[0]} failed:\n{run.stdout}\n{run.stderr}")
+    TIMES[args[0]] = TIMES.get(args[0], 0.0) + time.monotonic() - start
     return run.stdout + run.stderr
 
 
