@@ -122,8 +122,14 @@ def content_warning(data: bytes) -> str:
         nb = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         return f"not a valid notebook: not JSON ({str(exc)[:80]})"
+    except RecursionError:
+        return "not a valid notebook: JSON nested too deeply"
     if not isinstance(nb, dict) or ("cells" not in nb and "worksheets" not in nb):
         return "not a valid notebook: no cells"
+    if not isinstance(nb.get("cells", nb.get("worksheets")), list):
+        return "not a valid notebook: its cells are not a list"
+    if not isinstance(nb.get("nbformat"), int) or nb["nbformat"] not in (3, 4):
+        return f"not a valid notebook: nbformat {str(nb.get('nbformat'))[:20]} (expected 4)"
     return ""
 
 
