@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -34,7 +33,6 @@ LEAKS = (
     "feedback/leak.txt",
     f"release/{LESSON}/leak.txt",
 )
-HOST_LEAKS = ("/tmp/pwned", "/tmp/daemon-was-here")
 CELLS = LESSONS[LESSON].cells
 
 
@@ -92,8 +90,9 @@ def check_batch(batch: Batch) -> list[str]:
     for leak in LEAKS:
         if (batch.course / leak).exists():
             problems.append(f"a file was written into the course: {leak}")
-    for leak in HOST_LEAKS:
-        if Path(leak).exists():
+    for leak, mtime in batch.host_files.items():
+        now = os.stat(leak).st_mtime if os.path.exists(leak) else None
+        if now != mtime:
             problems.append(f"a file was written on the host: {leak}")
     # every student reported, each once
     totals = [r["student_id"] for r in batch.totals]
@@ -159,15 +158,13 @@ def _canaries(batch: Batch) -> list[str]:
 def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
     if shutil.which("bwrap") is None:
         pytest.skip("bubblewrap (bwrap) is not installed: CI installs it (.ci/run)")
-    if problem := bwrap.unavailable():
-        pytest.skip(f"the sandbox cannot run here: {problem}")
-    if os.path.exists(HOST_LEAKS[0]) or os.path.exists(HOST_LEAKS[1]):
-        pytest.skip(f"remove {HOST_LEAKS} first (left by an earlier run?)")
+    assert not bwrap.unavailable(), f"bwrap is installed but fails: {bwrap.unavailable()}"
     return run(tmp_path_factory.mktemp("hostile"))
 
 
 @pytest.mark.slow
 @pytest.mark.sandbox
+@pytest.mark.filterwarnings("ignore::FutureWarning:nbformat")  # the corpus: broken cell ids
 def test_hostile_corpus(batch: Batch) -> None:
     problems = [
         f"{case.name} ({case.category}): {p}"

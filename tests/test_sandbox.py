@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,10 +26,14 @@ from autograder.sandbox import Limits, RunResult, Unsandboxed, read_output
 REPO = Path(__file__).resolve().parents[1]
 UID = 60990  # not a grading worker's uid (60000 + worker index)
 
-pytestmark = pytest.mark.sandbox
-needs_bwrap = pytest.mark.skipif(
-    bool(bwrap.unavailable()), reason=f"bubblewrap unavailable: {bwrap.unavailable()}"
-)
+_PROBLEM = bwrap.unavailable()
+
+
+def needs_bwrap(test: Callable[..., None]) -> Callable[..., None]:
+    """Marked ``sandbox``; skipped (saying why) where bubblewrap cannot run."""
+    skip = pytest.mark.skipif(bool(_PROBLEM), reason=f"bubblewrap unavailable: {_PROBLEM}")
+    return pytest.mark.sandbox(skip(test))  # type: ignore[no-any-return]
+
 
 SMALL = Limits(
     memory_bytes=1024**3,

@@ -44,6 +44,8 @@ REPO_TARGETS = (
     "backprop_ref/layers.py",
     "backprop_ref/jacobians.py",
 )
+#: Host files attacks try to create (outside the sandbox they would be real).
+HOST_FILES = ("/tmp/pwned", "/tmp/daemon-was-here", "/tmp/leak.txt")
 #: Tables of the gradebook that grading never writes (the lesson, its cells, the students).
 FIXED_TABLES = (
     "assignment",
@@ -128,6 +130,7 @@ class Batch:
     attention: list[dict[str, str]]
     student_visible: dict[str, str]  # path -> text of everything a student can be shown
     outputs: dict[str, str]  # command -> its output
+    host_files: dict[str, float | None]  # HOST_FILES -> mtime before the batch (None: absent)
 
 
 #: Seconds spent in each command (for the report).
@@ -284,6 +287,7 @@ def student_visible(course: Path) -> dict[str, str]:
 def run(tmp: Path) -> Batch:
     """Build the corpus, grade it as one batch, observe everything."""
     start = time.monotonic()
+    host_files = {f: os.stat(f).st_mtime if os.path.exists(f) else None for f in HOST_FILES}
     course = tmp / "course"
     outputs = {}
     outputs["release"] = cli(
@@ -347,6 +351,7 @@ def run(tmp: Path) -> Batch:
         attention=_attention(course),
         student_visible=student_visible(course),
         outputs=outputs,
+        host_files=host_files,
     )
 
 
