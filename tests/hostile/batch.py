@@ -185,12 +185,15 @@ def gradebook_tables(course: Path) -> dict[str, list[tuple[object, ...]]]:
 
 
 def sandbox_processes() -> str:
-    """Processes of the batch's sandbox uids still running ('' when none)."""
-    found = []
-    for uid in range(UID, UID + 20):  # workers take the first free uids from UID
-        run = subprocess.run(["pgrep", "-a", "-u", str(uid)], capture_output=True, text=True)
-        found.append(run.stdout.strip())
-    return "\n".join(f for f in found if f)
+    """Processes of the batch's sandbox uids still running ('' when none), given a few
+    seconds to go (a killed pid namespace is torn down asynchronously)."""
+    uids = ",".join(str(uid) for uid in range(UID, UID + 20))  # workers take the first free
+    for _ in range(30):
+        run = subprocess.run(["pgrep", "-a", "-u", uids], capture_output=True, text=True)
+        if not run.stdout.strip():
+            return ""
+        time.sleep(0.1)
+    return run.stdout.strip()
 
 
 def build_inputs(ctx: Ctx, folder: Path, archive: Path) -> None:
