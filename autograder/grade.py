@@ -225,7 +225,13 @@ def combine(
     """Cell by cell: the verified result is authoritative; disagreements are flagged."""
     cells = [_cell(cell, out, manual.get(cell.grade_id)) for cell in lesson.cells]
     status = worst([c.status for c in cells])
-    reasons = sorted({c.message.split(":")[0] for c in cells if c.status == "needs_attention"})
+    reasons = sorted(
+        {
+            c.message if (c.function or "") in c.message else f"{c.function}: {c.message}"
+            for c in cells
+            if c.status == "needs_attention"
+        }
+    )
     result = SubmissionResult(student, lesson.name, lesson.name, status, "; ".join(reasons), cells)
     if out.verification is not None:
         result.verification = {

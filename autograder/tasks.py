@@ -10,6 +10,7 @@ gradebook and files (one writer), so workers never contend for it.
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import hashlib
 import os
@@ -82,10 +83,18 @@ def worker_uid(task: Task) -> int:
     raise RuntimeError(f"all {UID_SPAN} sandbox uids from {task.uid} are in use")
 
 
+def remove_private_courses() -> None:
+    """Delete this process's private courses (at exit; they hold nothing of value)."""
+    while _COURSES:
+        shutil.rmtree(_COURSES.popitem()[1], ignore_errors=True)
+
+
 def _private_course(task: Task) -> Path:
     key = (task.assignment, hashlib.sha256(task.source).hexdigest())
     if key in _COURSES and _COURSES[key].exists():
         return _COURSES[key]
+    if not _COURSES:
+        atexit.register(remove_private_courses)  # Dask workers; the local pool calls it too
     root = Path(tempfile.mkdtemp(prefix=f"grade-{task.assignment}-"))
     (root / "source" / task.assignment).mkdir(parents=True)
     (root / "source" / task.assignment / f"{task.assignment}.ipynb").write_bytes(task.source)

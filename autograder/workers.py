@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from autograder.tasks import Task, TaskResult, run_task
+from autograder.tasks import Task, TaskResult, remove_private_courses, run_task
 
 OnResult = Callable[[Task, TaskResult], None]
 
@@ -29,6 +29,7 @@ def _worker(index: int, inbox: Any, outbox: Any) -> None:
     while True:
         item = inbox.get()
         if item is None:
+            remove_private_courses()
             return
         key, task = item
         try:

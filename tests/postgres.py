@@ -13,6 +13,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,11 +40,22 @@ def _as_server_user(argv: list[str]) -> list[str]:
 
 
 @contextmanager
-def server(workdir: Path) -> Iterator[str]:
-    """Start a throwaway server; yield an SQLAlchemy URL of an empty database."""
+def server() -> Iterator[str]:
+    """Start a throwaway server; yield an SQLAlchemy URL of an empty database.
+
+    Its files live in a fresh directory under /tmp (the server's user must reach them;
+    pytest's own temporary directories are private to root), removed afterwards.
+    """
     bindir = binaries()
     if bindir is None:
         raise RuntimeError("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+    with tempfile.TemporaryDirectory(prefix="pg-", dir="/tmp") as tmp:
+        with _running(bindir, Path(tmp)) as url:
+            yield url
+
+
+@contextmanager
+def _running(bindir: Path, workdir: Path) -> Iterator[str]:
     data, sock = workdir / "pgdata", workdir / "pgsock"
     data.mkdir(parents=True)
     sock.mkdir()

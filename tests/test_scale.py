@@ -79,9 +79,7 @@ def test_postgresql_gradebook_matches(
 ) -> None:
     if postgres.binaries() is None:
         pytest.skip("PostgreSQL is not installed here (.ci/run installs it in CI)")
-    os.chmod(tmp_path, 0o755)  # the server runs as the postgres user
-    (tmp_path / "pg").mkdir()
-    with postgres.server(tmp_path / "pg") as url:
+    with postgres.server() as url:
         course = prepared_course(tmp_path / "course", [LESSON], STUDENTS, db_url=url)
         secret = template.root / ".grading-secret"
         (course.root / ".grading-secret").write_bytes(secret.read_bytes())

@@ -151,10 +151,17 @@ def plain(value: Any, depth: int = 0) -> Any:
     """Convert a returned value to plain data (raising :class:`NotPlainData` otherwise)."""
     if depth > 8:
         raise NotPlainData("the returned value is nested too deeply")
-    if value is None or isinstance(value, bool | str):
+    if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, int | float | np.integer | np.floating | np.bool_):
-        return value.item() if isinstance(value, np.generic) else value
+    # Base-class copies: a subclass could override comparisons (== that always agrees).
+    if isinstance(value, str):
+        return str.__getitem__(value, slice(None))
+    if isinstance(value, np.generic) and isinstance(value, np.integer | np.floating | np.bool_):
+        return value.item()
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biuf":
             raise NotPlainData(f"an array of dtype {value.dtype} (expected numbers)")
