@@ -24,6 +24,7 @@ from traitlets.config import Config
 from autograder import gradebook
 from autograder.collect import content_warning
 from autograder.course import Course, LatePolicy, parse_time
+from autograder.release import template_paths
 from autograder.results import CellResult, Status, SubmissionResult, load_all, worst, write_csvs
 from autograder.sandbox import Sandbox, Unsandboxed
 from autograder.tasks import Task, TaskResult
@@ -141,22 +142,32 @@ class Grader:
         if problem := content_warning(path.read_bytes()):
             return self._save(_blank(lesson, student, "ungradable", problem), fingerprint)
         stamp = folder / "timestamp.txt"
+        source = self.course.path("source", assignment, f"{assignment}.ipynb").read_bytes()
         o = self.options
         seed = (
             verification_seed(self.secret, student, assignment, digest(path)) if o.verify else None
         )
         return Task(
-            student,
-            assignment,
-            path.read_bytes(),
-            stamp.read_text() if stamp.exists() else None,
-            self.course.path("source", assignment, f"{assignment}.ipynb").read_bytes(),
-            seed,
-            o.sandboxed,
-            o.uid,
-            o.cell_timeout,
-            o.notebook_timeout,
+            student=student,
+            assignment=assignment,
+            notebook=path.read_bytes(),
+            timestamp=stamp.read_text() if stamp.exists() else None,
+            source=source,
+            seed=seed,
+            template=self.template(assignment, source),
+            sandboxed=o.sandboxed,
+            uid=o.uid,
+            cell_timeout=o.cell_timeout,
+            notebook_timeout=o.notebook_timeout,
         )
+
+    def template(self, assignment: str, source: bytes) -> bytes | None:
+        """The assignment's grading template, if release made one from this very source."""
+        db, digest = template_paths(self.course, assignment)
+        if db.exists() and digest.exists():
+            if digest.read_text().strip() == hashlib.sha256(source).hexdigest():
+                return db.read_bytes()
+        return None
 
     def _save(self, result: SubmissionResult, fingerprint: str) -> None:
         result.digest = fingerprint

@@ -8,8 +8,10 @@ and the worked solutions as HTML (executed, hidden tests removed).
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -58,9 +60,38 @@ def release(
         if not result.get("success"):
             raise ReleaseError(f"nbgrader could not generate {name}:\n{result.get('error')}")
         _set_deadline(course, name, policy.deadline(name))
+        write_grading_template(course, name)
         if self_study:
             write_self_study(course, name, execute=execute_solutions)
     return names
+
+
+def template_paths(course: Course, name: str) -> tuple[Path, Path]:
+    """The grading template of an assignment and the digest of the source it was made from."""
+    db = course.path("grading-templates", f"{name}.db")
+    return db, db.with_suffix(".sha256")
+
+
+def write_grading_template(course: Course, name: str) -> Path:
+    """A SQLite gradebook holding just this assignment, built from its source.
+
+    Grading workers start their private course from it (it travels with each task), so no
+    worker runs nbgrader's generate_assignment, or creates a gradebook, while grading.
+    """
+    source = course.path("source", name, f"{name}.ipynb")
+    db, digest = template_paths(course, name)
+    with tempfile.TemporaryDirectory(prefix="template-") as tmp:
+        root = Path(tmp)
+        (root / "source" / name).mkdir(parents=True)
+        shutil.copy(source, root / "source" / name / f"{name}.ipynb")
+        with nbg.quiet_logs():
+            result = nbg.open_api(root).generate_assignment(name)
+        if not result.get("success"):
+            raise ReleaseError(f"nbgrader could not generate {name}:\n{result.get('error')}")
+        db.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(root / "gradebook.db", db)
+    digest.write_text(hashlib.sha256(source.read_bytes()).hexdigest())
+    return db
 
 
 def _set_deadline(course: Course, name: str, deadline: object) -> None:

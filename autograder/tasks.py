@@ -24,8 +24,8 @@ import nbformat
 
 from autograder import nbg
 
-#: Private courses of this process, one per (assignment, source digest): released once.
-_COURSES: dict[tuple[str, str], Path] = {}
+#: This process's private courses, one per assignment, and the source each was made from.
+_PRIVATE: dict[str, tuple[str, Path]] = {}
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Task:
     timestamp: str | None
     source: bytes  # the lesson's nbgrader source notebook (trusted)
     seed: int | None  # verification seed; None: no verification
+    template: bytes | None = None  # a gradebook with just this assignment (from release)
     sandboxed: bool = True
     uid: int = 60000
     cell_timeout: int | None = None
@@ -85,24 +86,33 @@ def worker_uid(task: Task) -> int:
 
 def remove_private_courses() -> None:
     """Delete this process's private courses (at exit; they hold nothing of value)."""
-    while _COURSES:
-        shutil.rmtree(_COURSES.popitem()[1], ignore_errors=True)
+    while _PRIVATE:
+        shutil.rmtree(_PRIVATE.popitem()[1][1], ignore_errors=True)
 
 
 def _private_course(task: Task) -> Path:
-    key = (task.assignment, hashlib.sha256(task.source).hexdigest())
-    if key in _COURSES and _COURSES[key].exists():
-        return _COURSES[key]
-    if not _COURSES:
+    """A course of this process's own with ``task.assignment`` released from its source:
+    from the template gradebook the task carries, or else by generating it here."""
+    digest = hashlib.sha256(task.source).hexdigest()
+    known = _PRIVATE.get(task.assignment)
+    if known is not None and known[0] == digest and known[1].exists():
+        return known[1]
+    if not _PRIVATE:
         atexit.register(remove_private_courses)  # Dask workers; the local pool calls it too
     root = Path(tempfile.mkdtemp(prefix=f"grade-{task.assignment}-"))
-    (root / "source" / task.assignment).mkdir(parents=True)
-    (root / "source" / task.assignment / f"{task.assignment}.ipynb").write_bytes(task.source)
-    with nbg.quiet_logs():
-        result = nbg.open_api(root).generate_assignment(task.assignment)
-    if not result.get("success"):
-        raise RuntimeError(f"could not prepare {task.assignment}: {result.get('error')}")
-    _COURSES[key] = root
+    folder = root / "source" / task.assignment
+    folder.mkdir(parents=True)
+    (folder / f"{task.assignment}.ipynb").write_bytes(task.source)
+    if task.template is not None:
+        (root / "gradebook.db").write_bytes(task.template)
+    else:
+        with nbg.quiet_logs():
+            result = nbg.open_api(root).generate_assignment(task.assignment)
+        if not result.get("success"):
+            raise RuntimeError(f"could not prepare {task.assignment}: {result.get('error')}")
+    if known is not None:
+        shutil.rmtree(known[1], ignore_errors=True)
+    _PRIVATE[task.assignment] = (digest, root)
     return root
 
 

@@ -10,6 +10,7 @@ task at a time each), never threads.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import time
 from collections.abc import Callable
@@ -25,7 +26,19 @@ def failed(task: Task, reason: str) -> TaskResult:
     return TaskResult(task.student, task.assignment, ok=False, reason=reason, infrastructure=True)
 
 
-def _worker(index: int, inbox: Any, outbox: Any) -> None:
+#: Imported once in the fork server, so each worker starts without importing nbgrader again.
+PRELOAD = ["autograder.tasks", "autograder.verify", "nbgrader.apps", "nbgrader.preprocessors"]
+
+
+def _context() -> Any:
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
+def _worker(index: int, inbox: Any, outbox: Any, env: dict[str, str]) -> None:
+    os.environ.clear()  # the coordinator's environment now, not the fork server's
+    os.environ.update(env)
     while True:
         item = inbox.get()
         if item is None:
@@ -51,14 +64,15 @@ class LocalPool:
     """``workers`` processes; each task gets ``timeout`` seconds before its worker is killed."""
 
     def __init__(self, workers: int, timeout: float) -> None:
-        self.ctx = mp.get_context("spawn")
+        self.ctx = _context()
         self.outbox = self.ctx.Queue()
         self.timeout = timeout
         self.slots = [self._spawn(i) for i in range(max(workers, 1))]
 
     def _spawn(self, index: int) -> _Slot:
         inbox = self.ctx.Queue()
-        process = self.ctx.Process(target=_worker, args=(index, inbox, self.outbox), daemon=True)
+        args = (index, inbox, self.outbox, dict(os.environ))
+        process = self.ctx.Process(target=_worker, args=args, daemon=True)
         process.start()
         return _Slot(process, inbox)
 
