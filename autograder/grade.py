@@ -119,6 +119,18 @@ class Grader:
         self.policy: LatePolicy = course.policy()
         self.secret = course_secret(course.root) if options.verify else b""
         self.results: list[SubmissionResult] = []
+        self._gb: object | None = None
+
+    def gradebook(self):  # type: ignore[no-untyped-def]
+        """One gradebook connection for the whole run (this process is its only writer)."""
+        if self._gb is None:
+            self._gb = gradebook.open_gradebook(self.course)
+        return self._gb
+
+    def close(self) -> None:
+        if self._gb is not None:
+            self._gb.close()  # type: ignore[attr-defined]
+            self._gb = None
 
     def fingerprint(self, path: Path, assignment: str) -> str:
         """Changes when the submission or the lesson's source changes (then: regrade)."""
@@ -186,10 +198,11 @@ class Grader:
             result = _blank(lesson, task.student, status, out.reason)
         else:
             start = time.perf_counter()
-            manual = gradebook.manual_scores(self.course, task.student, task.assignment)
+            gb = self.gradebook()
+            manual = gradebook.manual_scores(gb, task.student, task.assignment)
             result = combine(lesson, task.student, out, manual)
             result.timestamp = _lateness(self.policy, result, task.timestamp)
-            gradebook.record(self.course, result, out, task.timestamp)
+            gradebook.record(gb, self.course, result, out, task.timestamp)
             seconds["record"] = time.perf_counter() - start
         result.seconds = seconds
         self._save(result, self.fingerprint(path, task.assignment))
@@ -222,10 +235,13 @@ def grade(
         if progress:
             progress(f"{task.student}/{task.assignment}")
 
-    if options.scheduler:
-        workers.run_dask(tasks, options.scheduler, on_result)
-    else:
-        workers.run_local(tasks, options.workers, options.task_timeout, on_result)
+    try:
+        if options.scheduler:
+            workers.run_dask(tasks, options.scheduler, on_result)
+        else:
+            workers.run_local(tasks, options.workers, options.task_timeout, on_result)
+    finally:
+        grader.close()
     write_csvs(load_all(course.path("results")), course.path("reports"))
     return sorted(grader.results, key=lambda r: (r.assignment, r.student_id))
 
