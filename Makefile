@@ -43,6 +43,7 @@ notebooks: $(STAMP)
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_mlp.py
 	$(BIN)/python benchmarks/bench_gradcheck.py
+	$(BIN)/python benchmarks/bench_grading.py
 
 clean:
 	rm -rf $(VENV) course .pytest_cache .mypy_cache .ruff_cache
