@@ -40,7 +40,7 @@ from backprop_ref.layers import (
 )
 from backprop_ref.losses import mse_loss, softmax, softmax_cross_entropy
 from backprop_ref.specs.core import Case, Finding, Spec, Stage, Stop
-from backprop_ref.specs.harness import Outcome, Step
+from backprop_ref.specs.harness import Outcome
 from backprop_ref.specs.judging import (
     TOL,
     expect_gradients,
@@ -505,45 +505,33 @@ def _judge_uniform(case: Case, outcome: Outcome) -> Iterator[Finding]:
 # ----------------------------------------------------------------------------- specs
 
 
-def _spec(name: str, signature: str, cases: Any, judge: Any) -> Spec:
-    args = tuple(signature[signature.index("(") + 1 : -1].replace(" ", "").split(","))
-    args = tuple(a for a in args if a)
-    return Spec(name, signature, (Step(name, args),), ("result",), cases, judge)
-
-
-elementwise_jacobian_shape_spec = _spec(
-    "elementwise_jacobian_shape",
+elementwise_jacobian_shape_spec = Spec.of_call(
     "elementwise_jacobian_shape(N, M)",
     _size_cases,
     _judge_jacobian_shape,
 )
-sigmoid_jacobian_spec = _spec(
-    "sigmoid_jacobian", "sigmoid_jacobian(x)", _jacobian_cases, _judge_sigmoid_jacobian
+sigmoid_jacobian_spec = Spec.of_call(
+    "sigmoid_jacobian(x)", _jacobian_cases, _judge_sigmoid_jacobian
 )
-relu_backward_spec = _spec(
-    "relu_backward",
+relu_backward_spec = Spec.of_call(
     "relu_backward(dL_dy, x)",
     _activation_cases("relu"),
     _activation_judge("relu_backward", relu_forward, relu_backward, _relu_mistakes),
 )
-sigmoid_backward_spec = _spec(
-    "sigmoid_backward",
+sigmoid_backward_spec = Spec.of_call(
     "sigmoid_backward(dL_dy, x)",
     _activation_cases("sigmoid"),
     _activation_judge("sigmoid_backward", sigmoid_forward, sigmoid_backward, _sigmoid_mistakes),
 )
-tanh_backward_spec = _spec(
-    "tanh_backward",
+tanh_backward_spec = Spec.of_call(
     "tanh_backward(dL_dy, x)",
     _activation_cases("tanh"),
     _activation_judge("tanh_backward", tanh_forward, tanh_backward, _tanh_mistakes),
 )
-mse_loss_spec = _spec("mse_loss", "mse_loss(y, t)", _mse_cases, _judge_mse)
-uniform_scores_loss_spec = _spec(
-    "uniform_scores_loss", "uniform_scores_loss(C)", _class_counts, _judge_uniform
-)
-softmax_cross_entropy_spec = _spec(
-    "softmax_cross_entropy", "softmax_cross_entropy(scores, labels)", _ce_cases, _judge_ce
+mse_loss_spec = Spec.of_call("mse_loss(y, t)", _mse_cases, _judge_mse)
+uniform_scores_loss_spec = Spec.of_call("uniform_scores_loss(C)", _class_counts, _judge_uniform)
+softmax_cross_entropy_spec = Spec.of_call(
+    "softmax_cross_entropy(scores, labels)", _ce_cases, _judge_ce
 )
 
 LESSON = Lesson(

@@ -66,6 +66,9 @@ class Stop(Exception):
         self.finding = finding
 
 
+#: Draws the cases of a stage from a random generator.
+CasesFn = Callable[[np.random.Generator, Stage], list["Case"]]
+
 #: A judge yields one passing finding per stage and raises :class:`Stop` at a failure.
 Judge = Callable[["Case", Outcome], Iterable[Finding]]
 
@@ -89,9 +92,17 @@ class Spec:
     signature: str
     steps: tuple[Step, ...]
     returns: tuple[str, ...]
-    cases: Callable[[np.random.Generator, Stage], list[Case]]
+    cases: CasesFn
     judge: Judge
     may_modify: tuple[str, ...] = ()
+
+    @classmethod
+    def of_call(cls, signature: str, cases: CasesFn, judge: Judge) -> Spec:
+        """The usual spec: one call ``name(args...)`` whose return value is judged, e.g.
+        ``Spec.of_call("linear_backward(dL_dy, x, W)", cases, judge)``."""
+        name, _, rest = signature.partition("(")
+        args = tuple(a.strip() for a in rest.rstrip(")").split(",") if a.strip())
+        return cls(name, signature, (Step(name, args),), ("result",), cases, judge)
 
     @property
     def needs(self) -> tuple[str, ...]:

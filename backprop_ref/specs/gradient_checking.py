@@ -61,13 +61,6 @@ def _close(a: float, b: float, rtol: float = RTOL, atol: float = 0.0) -> bool:
     return abs(a - b) <= rtol * max(abs(a), abs(b)) + atol
 
 
-def _spec(name: str, signature: str, cases: Any, judge: Any) -> Spec:
-    args = tuple(a for a in signature[signature.index("(") + 1 : -1].replace(" ", "").split(","))
-    return Spec(
-        name, signature, (Step(name, tuple(a for a in args if a)),), ("result",), cases, judge
-    )
-
-
 # ------------------------------------------------------------------------------ rel_error
 
 
@@ -568,7 +561,7 @@ def _judge_optimal_step(case: Case, outcome: Outcome) -> Iterator[Finding]:
 
 # ---------------------------------------------------------------------------------- specs
 
-rel_error_spec = _spec("rel_error", "rel_error(a, b)", _rel_cases, _judge_rel_error)
+rel_error_spec = Spec.of_call("rel_error(a, b)", _rel_cases, _judge_rel_error)
 numerical_gradient_spec = Spec(
     "numerical_gradient",
     "numerical_gradient(f, x, h)",
@@ -596,8 +589,8 @@ gradient_check_spec = Spec(
     _judge_gradient_check,
     may_modify=("x", "x_ng", "analytic"),  # numerical_gradient's job, judged there
 )
-optimal_step_spec = _spec(
-    "optimal_step", "optimal_step(eps, f_abs, f3_abs)", _step_cases, _judge_optimal_step
+optimal_step_spec = Spec.of_call(
+    "optimal_step(eps, f_abs, f3_abs)", _step_cases, _judge_optimal_step
 )
 
 LESSON = Lesson(

@@ -28,7 +28,7 @@ from backprop_ref.jacobians import (
 )
 from backprop_ref.losses import softmax
 from backprop_ref.specs.core import Case, Finding, Spec, Stage, Stop
-from backprop_ref.specs.harness import Outcome, Probe, Step
+from backprop_ref.specs.harness import Outcome, Probe
 from backprop_ref.specs.judging import expect_gradients, expect_shape, expect_values, unpack
 from backprop_ref.specs.lesson import GradedCell, Lesson, tests_for
 
@@ -463,30 +463,22 @@ def _judge_vjp(case: Case, outcome: Outcome) -> Iterator[Finding]:
 # ----------------------------------------------------------------------------- specs
 
 
-def _spec(name: str, signature: str, cases: Any, judge: Any) -> Spec:
-    inside = signature[signature.index("(") + 1 : -1].replace(" ", "")
-    args = tuple(a for a in inside.split(",") if a)
-    return Spec(name, signature, (Step(name, args),), ("result",), cases, judge)
-
-
-numerical_jacobian_spec = _spec(
-    "numerical_jacobian", "numerical_jacobian(f, x, h)", _numjac_cases, _judge_numerical_jacobian
+numerical_jacobian_spec = Spec.of_call(
+    "numerical_jacobian(f, x, h)", _numjac_cases, _judge_numerical_jacobian
 )
-jacobian_tanh_spec = _spec("jacobian_tanh", "jacobian_tanh(x)", _tanh_cases, _judge_tanh)
-jacobian_softmax_spec = _spec(
-    "jacobian_softmax", "jacobian_softmax(z)", _softmax_cases, _judge_softmax
+jacobian_tanh_spec = Spec.of_call("jacobian_tanh(x)", _tanh_cases, _judge_tanh)
+jacobian_softmax_spec = Spec.of_call("jacobian_softmax(z)", _softmax_cases, _judge_softmax)
+chain_rule_shapes_spec = Spec.of_call(
+    "chain_rule_shapes(n, m, k)", _chain_shape_cases, _judge_chain_shapes
 )
-chain_rule_shapes_spec = _spec(
-    "chain_rule_shapes", "chain_rule_shapes(n, m, k)", _chain_shape_cases, _judge_chain_shapes
+chain_rule_jacobian_spec = Spec.of_call(
+    "chain_rule_jacobian(jac_g, jac_f, f, x0)", _chain_cases, _judge_chain
 )
-chain_rule_jacobian_spec = _spec(
-    "chain_rule_jacobian", "chain_rule_jacobian(jac_g, jac_f, f, x0)", _chain_cases, _judge_chain
+gradient_shapes_spec = Spec.of_call(
+    "gradient_shapes(N, M_out)", _gradient_shape_cases, _judge_gradient_shapes
 )
-gradient_shapes_spec = _spec(
-    "gradient_shapes", "gradient_shapes(N, M_out)", _gradient_shape_cases, _judge_gradient_shapes
-)
-vector_jacobian_product_spec = _spec(
-    "vector_jacobian_product", "vector_jacobian_product(dL_dy, J)", _vjp_cases, _judge_vjp
+vector_jacobian_product_spec = Spec.of_call(
+    "vector_jacobian_product(dL_dy, J)", _vjp_cases, _judge_vjp
 )
 
 LESSON = Lesson(

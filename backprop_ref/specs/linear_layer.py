@@ -29,7 +29,7 @@ from backprop_ref.jacobians import (
 )
 from backprop_ref.layers import linear_backward, linear_forward
 from backprop_ref.specs.core import Case, Finding, Judge, Spec, Stage, Stop
-from backprop_ref.specs.harness import Outcome, Step
+from backprop_ref.specs.harness import Outcome
 from backprop_ref.specs.judging import expect_gradients, expect_shape, expect_values, unpack
 from backprop_ref.specs.lesson import GradedCell, Lesson, tests_for
 
@@ -357,25 +357,17 @@ def _judge_subscripts(case: Case, outcome: Outcome) -> Iterator[Finding]:
 
 # ----------------------------------------------------------------------------- specs
 
-CasesFn = Callable[[np.random.Generator, Stage], list[Case]]
-
-
-def _spec(name: str, args: tuple[str, ...], cases: CasesFn, judge: Judge) -> Spec:
-    signature = f"{name}({', '.join(args)})"
-    return Spec(name, signature, (Step(name, args),), ("result",), cases, judge)
-
-
-jacobian_shapes_spec = _spec("jacobian_shapes", ("N", "M_in", "M_out"), _size_cases, _judge_shapes)
-linear_forward_spec = _spec("linear_forward", ("x", "W", "b"), _layer_cases, _judge_forward)
-linear_jacobian_W_spec = _spec("linear_jacobian_W", ("x", "W"), _layer_cases, _judge_jacobian("W"))
-linear_jacobian_x_spec = _spec("linear_jacobian_x", ("x", "W"), _layer_cases, _judge_jacobian("x"))
+jacobian_shapes_spec = Spec.of_call("jacobian_shapes(N, M_in, M_out)", _size_cases, _judge_shapes)
+linear_forward_spec = Spec.of_call("linear_forward(x, W, b)", _layer_cases, _judge_forward)
+linear_jacobian_W_spec = Spec.of_call("linear_jacobian_W(x, W)", _layer_cases, _judge_jacobian("W"))
+linear_jacobian_x_spec = Spec.of_call("linear_jacobian_x(x, W)", _layer_cases, _judge_jacobian("x"))
 # contraction_subscripts() takes no arguments; its cases carry the arrays the judge feeds to
 # np.einsum with the returned subscripts.
-contraction_subscripts_spec = _spec(
-    "contraction_subscripts", (), _contraction_cases, _judge_subscripts
+contraction_subscripts_spec = Spec.of_call(
+    "contraction_subscripts()", _contraction_cases, _judge_subscripts
 )
-apply_jacobian_spec = _spec("apply_jacobian", ("dL_dy", "J"), _contraction_cases, _judge_apply)
-linear_backward_spec = _spec("linear_backward", ("dL_dy", "x", "W"), _layer_cases, _judge_backward)
+apply_jacobian_spec = Spec.of_call("apply_jacobian(dL_dy, J)", _contraction_cases, _judge_apply)
+linear_backward_spec = Spec.of_call("linear_backward(dL_dy, x, W)", _layer_cases, _judge_backward)
 
 LESSON = Lesson(
     name="03_linear_layer",
