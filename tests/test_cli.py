@@ -86,3 +86,13 @@ def test_alembic_is_found_without_activating_the_venv(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     assert (tmp_path / "c" / "gradebook.db").exists()
     assert (tmp_path / "c" / "release" / "03_linear_layer" / "03_linear_layer.ipynb").exists()
+
+
+def test_grade_refuses_without_a_sandbox_unless_told(tmp_path: Path) -> None:
+    env = {"PATH": str(tmp_path), "HOME": str(tmp_path)}  # no bwrap to be found
+    out = run("grade", "--course", str(tmp_path / "c"), env=env)
+    assert out.returncode == 1
+    assert "no sandbox available" in out.stderr and "--no-sandbox" in out.stderr
+    out = run("grade", "--course", str(tmp_path / "c"), "--no-sandbox", env=env)
+    assert "no sandbox available" not in out.stderr
+    assert "warning: --no-sandbox" in out.stderr
