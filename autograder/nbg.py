@@ -7,7 +7,7 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
@@ -141,7 +141,3 @@ def quiet_logs() -> Iterator[None]:
         yield
     finally:
         root.setLevel(level)
-
-
-def result_ok(result: dict[str, Any]) -> bool:
-    return bool(result.get("success"))

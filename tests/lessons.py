@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import runpy
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,12 +9,11 @@ from typing import Any
 
 import nbformat
 
-from autograder import answers, nbg
+from autograder import answers, nbg, samples
 from backprop_ref.specs import LESSONS, Lesson
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-MUTANTS = Path(__file__).resolve().parent / "mutants"
 
 
 def source_path(lesson: str) -> Path:
@@ -24,8 +22,7 @@ def source_path(lesson: str) -> Path:
 
 def mutants(lesson: str) -> dict[str, dict[str, dict[str, str]]]:
     """``{function: {"wrong": {description: source}, "correct": {description: source}}}``."""
-    path = MUTANTS / f"{lesson}.py"
-    return runpy.run_path(str(path))["MUTANTS"]  # type: ignore[no-any-return]
+    return samples.mutants(lesson, ROOT)
 
 
 @dataclass
