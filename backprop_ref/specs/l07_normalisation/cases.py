@@ -159,7 +159,9 @@ NETWORK_SIZES: dict[str, list[tuple[int, int, int, int]]] = {
 
 def network_cases(rng: np.random.Generator, stage: Stage) -> list[Case]:
     """A small batch through affine -> batch norm -> ReLU -> affine -> softmax CE, with
-    biases b1 that are not zero (a bias before batch norm still gets a zero gradient)."""
+    biases b1 that are not zero (a bias before batch norm still gets a zero gradient), large
+    enough that z = x W1 + b1 is mostly positive where a = batchnorm(z) is not: a ReLU mask
+    taken from z instead of a shows."""
     if stage in NETWORK_SIZES:
         sizes = NETWORK_SIZES[stage]
     else:
@@ -174,7 +176,7 @@ def network_cases(rng: np.random.Generator, stage: Stage) -> list[Case]:
         labels = rng.integers(0, C, N)
         params = {
             "W1": rng.standard_normal((M0, H)) / np.sqrt(M0),
-            "b1": rng.uniform(-1, 1, H),
+            "b1": rng.uniform(1, 2, H),  # z mostly positive, a = batchnorm(z) of both signs
             "gamma": rng.uniform(0.5, 1.5, H),
             "beta": 0.5 * rng.standard_normal(H),
             "W2": rng.standard_normal((H, C)) / np.sqrt(H),

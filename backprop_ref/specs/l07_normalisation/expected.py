@@ -75,6 +75,8 @@ def expect_forward(case: Case, axis: int) -> Expected:
     y_wrong[words.GAMMA_BETA_SWAPPED] = beta * xhat + gamma
     y_wrong[words.NO_AFFINE] = xhat
     y_wrong[words.NO_BETA] = gamma * xhat
+    if eps != 1e-5:
+        y_wrong[words.EPS_FIXED] = _forward(axis)(x, gamma, beta, 1e-5)[0]
     var, count = cache["var"], x.shape[axis]
     cache_wrong: dict[str, dict[str, Any]] = {"xhat": xhat_wrong, "var": {}, "std": {}}
     with np.errstate(all="ignore"):
@@ -92,6 +94,7 @@ def expect_forward(case: Case, axis: int) -> Expected:
         "cache": cache,
         "mistakes": {"y": y_wrong, **cache_wrong},
         "line": "column" if axis == 0 else "row",
+        "other_stats_shape": (x.shape[0], 1) if axis == 0 else (1, x.shape[1]),
     }
 
 
@@ -153,7 +156,12 @@ def _dx_mistakes(case: Case, axis: int) -> dict[str, Any]:
         words.DX_NO_ONE_OVER_N[axis]: (count * g - count * mean(g) - xhat * count * mean(g * xhat))
         / std,
         words.DX_OTHER_AXIS[axis]: _compact_along(g, xhat, std, 1 - axis),
+        words.DX_WRONG_COUNT[axis]: count
+        / xhat.shape[1 - axis]
+        * _compact_along(g, xhat, std, axis),
     }
+    if cache["eps"] != 1e-5:
+        out[words.EPS_FIXED] = _compact_along(g, xhat, np.sqrt(var + 1e-5), axis)
     with np.errstate(all="ignore"):
         out[words.DX_STD_NO_EPS] = (g - mean(g) - xhat * mean(g * xhat)) / np.sqrt(var)
     if count > 1:
@@ -204,6 +212,7 @@ def expect_staged(case: Case) -> Expected:
                 words.STD_POWER: -(g["xhat"] * xc).sum(axis=0) / std,
                 words.STD_X: -(g["xhat"] * x).sum(axis=0) / std**2,
                 words.STD_NOT_SUMMED: (-(g["xhat"] * xc) / std**2).mean(axis=0),
+                words.EPS_FIXED: -(g["xhat"] * xc).sum(axis=0) / (var + 1e-5),
             },
             "var": {
                 words.VAR_TIMES: g["std"] * std / 2,

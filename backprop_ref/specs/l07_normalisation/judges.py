@@ -18,6 +18,7 @@ from backprop_ref.gradcheck import diagnose
 from backprop_ref.specs.core import Case, Finding, Stop
 from backprop_ref.specs.harness import Outcome
 from backprop_ref.specs.judging import expect_shape, expect_values, unpack
+from backprop_ref.specs.l07_normalisation import words
 
 CACHE_KEYS = ("x", "gamma", "eps", "mu", "xc", "var", "std", "xhat")
 STAGED_ORDER = ("beta", "gamma", "xhat", "std", "var", "xc", "mu", "x")
@@ -105,14 +106,20 @@ def judge_forward(
     cache = _keys(cache, CACHE_KEYS, f"the cache returned by {fn}")
     yield Finding("returns", True)
     want, ref = expected["y"], expected["cache"]
+    axis = 0 if expected["line"] == "column" else 1
     yield expect_shape(y, want, "y")
     for key in ("mu", "xc", "var", "std", "xhat"):
         value = cache[key]
+        other = expected["other_stats_shape"]
+        if key in ("mu", "var", "std") and isinstance(value, np.ndarray) and value.shape == other:
+            raise _stop(
+                "shapes", f"cache['{key}'] has shape {value.shape}: {words.STATS_SHAPE[axis]}."
+            )
         if isinstance(value, np.ndarray) and value.size == ref[key].size:
             if value.shape != ref[key].shape:
                 layout = (
                     f"({ref[key].shape[0]},), one entry per feature, without keepdims"
-                    if expected["line"] == "column"
+                    if axis == 0
                     else f"{ref[key].shape}, a column with one entry per row (keepdims=True)"
                 )
                 raise _stop(

@@ -38,6 +38,12 @@ WRONG_AXIS = {
     "normalisation: layer norm takes the mean and variance of each example (row) over its "
     "features, axis=1 with keepdims=True",
 }
+STATS_SHAPE = {
+    0: "one entry per example (row), the statistics of layer norm; batch norm takes one "
+    "mean and one variance per feature, over the batch (axis=0)",
+    1: "one entry per feature (column), the statistics of batch norm; layer norm takes one "
+    "mean and one variance per example, over its features (axis=1, keepdims=True)",
+}
 WHOLE_ARRAY = (
     "one mean and one variance for the whole array (x.mean(), x.var()): take them along one "
     "axis only"
@@ -46,6 +52,10 @@ NO_KEEPDIMS = (
     "the row statistics subtracted along the wrong axis: x.mean(axis=1) has shape (N,), and "
     "numpy broadcasts it against the last axis (the features) of x; keep it a column with "
     "keepdims=True (shape (N, 1))"
+)
+EPS_FIXED = (
+    "the result for eps = 1e-5 instead of the eps passed in: use the argument (or "
+    "cache['eps'], or cache['std'], which already holds it)"
 )
 GAMMA_BETA_SWAPPED = "beta * xhat + gamma: gamma scales, beta shifts (gamma * xhat + beta)"
 NO_AFFINE = "xhat, the normalised x without the scale gamma and the shift beta"
@@ -155,6 +165,12 @@ DX_UNBIASED = {
     "the N rows (the biased variance), so d var / d xc[n] = 2 xc[n] / N",
     1: "the compact formula with D - 1 on the variance's path: var is the mean of xc**2 over "
     "the D features (the biased variance), so d var / d xc[j] = 2 xc[j] / D",
+}
+DX_WRONG_COUNT = {
+    0: "the compact formula divided by D, the number of features: batch norm's statistics "
+    "are means over the N rows, so the count in the formula is N",
+    1: "the compact formula divided by N, the batch size: layer norm's statistics are means "
+    "over the D features of a row, so the count in the formula is D",
 }
 DX_STD_NO_EPS = "the compact formula with sqrt(var) in place of std = sqrt(var + eps)"
 DX_GAMMA_OUTSIDE = (
