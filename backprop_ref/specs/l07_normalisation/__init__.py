@@ -90,6 +90,16 @@ bn_network_spec = Spec.of_call(
     _judge(network.expect_network, judges.judge_network),
 )
 
+#: Each graded function's reference side: ``expect(case)`` -> the expected values, as data.
+EXPECT: dict[str, Callable[[Case], dict[str, Any]]] = {
+    "batchnorm_forward": expect_batchnorm_forward,
+    "batchnorm_backward_staged": expected.expect_staged,
+    "batchnorm_backward": expect_batchnorm_backward,
+    "layernorm_forward": expect_layernorm_forward,
+    "layernorm_backward": expect_layernorm_backward,
+    "bn_network": network.expect_network,
+}
+
 LESSON = Lesson(
     name="07_normalisation",
     title="Normalisation layers: batch norm and layer norm, forward and backward",
