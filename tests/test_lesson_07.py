@@ -18,6 +18,10 @@ import pytest
 
 from autograder import answers
 from autograder.extract import extract
+from autograder.grade import combine
+from autograder.sandbox import Unsandboxed
+from autograder.tasks import TaskResult
+from autograder.verify import verify
 from backprop_ref.specs import LESSONS
 from backprop_ref.specs.core import check_function
 from backprop_ref.specs.harness import dumps, loads
@@ -145,16 +149,38 @@ def test_a_backward_is_judged_without_the_students_forward() -> None:
 
 
 @pytest.mark.slow
-def test_hidden_only_mutants_lose_exactly_their_points_in_nbgrader(tmp_path: Path) -> None:
+def test_hidden_only_mutants_lose_exactly_their_points_when_graded(tmp_path: Path) -> None:
+    """One hidden-only mutant per function, in one submission. Stock nbgrader gives their
+    visible cells full marks and their hidden cells 0; verification fails exactly those
+    functions; combined as ``grade`` combines them, each loses exactly its own points (and
+    its cells are flagged: the notebook's visible test and verification disagree)."""
     course = make_course(tmp_path, LESSON)
     table = mutants(LESSON)
-    sols = answers.solutions(course.source())
-    filled = dict(sols)
+    lesson = LESSONS[LESSON]
     chosen = {
         fn: next(iter(k["hidden_only"].values())) for fn, k in table.items() if k.get("hidden_only")
     }
-    for fn, src in chosen.items():
-        filled[f"sol_{fn}"] = src
-    scores = course.grade("hidden_only", answers.fill(course.release(), filled))
-    expected = expect_scores(LESSONS[LESSON], set(chosen))
-    assert {g: scores.get(g) for g in expected} == expected
+    filled = dict(answers.solutions(course.source()))
+    filled.update({f"sol_{fn}": src for fn, src in chosen.items()})
+    nb = answers.fill(course.release(), filled)
+    kernel = course.grade("hidden_only", nb)
+    stock = {
+        c.grade_id: 0.0 if c.kind == "hidden" and c.spec in chosen else float(c.points)
+        for c in lesson.cells
+        if c.kind != "manual"
+    }
+    assert {g: kernel.get(g) for g in stock} == stock
+
+    verification = verify(lesson, nb, seed=20261126, sandbox=Unsandboxed())
+    failed = {name for name, v in verification.verdicts.items() if not v.passed}
+    assert failed == set(chosen)
+    out = TaskResult(
+        "hidden_only",
+        LESSON,
+        True,
+        grades=dict(kernel),
+        verification={n: (v.passed, v.message) for n, v in verification.verdicts.items()},
+    )
+    result = combine(lesson, "hidden_only", out, {})
+    scores = {c.grade_id: c.score for c in result.cells if c.grade_id in stock}
+    assert scores == expect_scores(lesson, set(chosen))
