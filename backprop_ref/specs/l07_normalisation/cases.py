@@ -159,9 +159,7 @@ NETWORK_SIZES: dict[str, list[tuple[int, int, int, int]]] = {
 
 def network_cases(rng: np.random.Generator, stage: Stage) -> list[Case]:
     """A small batch through affine -> batch norm -> ReLU -> affine -> softmax CE, with
-    biases b1 that are not zero (a bias before batch norm still gets a zero gradient), large
-    enough that z = x W1 + b1 is mostly positive where a = batchnorm(z) is not: a ReLU mask
-    taken from z instead of a shows."""
+    biases b1 that are not zero (a bias before batch norm still gets a zero gradient)."""
     if stage in NETWORK_SIZES:
         sizes = NETWORK_SIZES[stage]
     else:
@@ -174,14 +172,28 @@ def network_cases(rng: np.random.Generator, stage: Stage) -> list[Case]:
     for N, M0, H, C in sizes:
         x = 2.0 * rng.standard_normal((N, M0)) + rng.uniform(-1, 1, M0)
         labels = rng.integers(0, C, N)
+        params = _network_params(rng, x, M0, H, C)
+        inputs = {"x": x, "labels": labels, "params": params, "eps": 1e-5}
+        cases.append(Case(inputs, f"N={N}, sizes M_0={M0}, H={H}, C={C}"))
+    return cases
+
+
+def _network_params(rng: np.random.Generator, x: np.ndarray, M0: int, H: int, C: int) -> Any:
+    """Parameters under which the ReLU's mask matters (some a < 0) and differs from the
+    mask of z (so a mask taken from the wrong array changes the gradients): drawn again,
+    from the same generator, until both hold (in a few draws: the biases b1 make z mostly
+    positive, while a = batchnorm(z) has both signs in every column)."""
+    for _ in range(1000):
         params = {
             "W1": rng.standard_normal((M0, H)) / np.sqrt(M0),
-            "b1": rng.uniform(1, 2, H),  # z mostly positive, a = batchnorm(z) of both signs
+            "b1": rng.uniform(1, 2, H),
             "gamma": rng.uniform(0.5, 1.5, H),
             "beta": 0.5 * rng.standard_normal(H),
             "W2": rng.standard_normal((H, C)) / np.sqrt(H),
             "b2": 0.5 * rng.standard_normal(C),
         }
-        inputs = {"x": x, "labels": labels, "params": params, "eps": 1e-5}
-        cases.append(Case(inputs, f"N={N}, sizes M_0={M0}, H={H}, C={C}"))
-    return cases
+        z = x @ params["W1"] + params["b1"]
+        a = batchnorm_forward(z, params["gamma"], params["beta"], 1e-5)[0]
+        if np.any(a < 0) and np.any((a > 0) != (z > 0)):
+            return params
+    raise RuntimeError("no network parameters with a ReLU mask that matters")
