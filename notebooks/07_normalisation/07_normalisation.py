@@ -240,8 +240,8 @@ check("batchnorm_forward", batchnorm_forward, hidden=True)
 # catch. Take a feature with a large offset, $x_n = c + \text{noise}$ with $c = 10^4$ and
 # noise of size $10^{-2}$: both terms are about $10^8$, float64 keeps 16 significant
 # digits, so each is known to about $10^{-8}$, and their difference, the variance
-# ($10^{-4}$), keeps about 4 digits. With noise of $10^{-3}$ it keeps none, and may even
-# come out negative (then $\sqrt{v + \varepsilon}$ is NaN). This is **catastrophic
+# ($10^{-4}$), keeps about 4 digits. With noise of $10^{-3}$ it keeps about two, with
+# $10^{-4}$ none, and it may even come out negative (then $\sqrt{v + \varepsilon}$ is NaN). This is **catastrophic
 # cancellation**: subtracting two nearly equal numbers keeps only their error. Subtracting
 # the mean first removes the offset *before* squaring, and loses nothing that matters.
 #
