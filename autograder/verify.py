@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import secrets
 import shutil
 import sys
 import tempfile
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,10 +28,12 @@ from autograder.extract import extract
 from autograder.sandbox import Sandbox, read_output
 from backprop_ref.specs import Lesson, harness
 from backprop_ref.specs.core import Report
+from backprop_ref.specs.harness import cut
 
 RUNNER = Path(__file__).with_name("runner.py")
 HARNESS = Path(harness.__file__)
 MAX_OUTPUT_BYTES = 64 * 1024 * 1024
+MAX_MESSAGE = 2000  # characters of a verdict's message (it reaches CSVs and pages)
 SECONDS_PER_FUNCTION = 10.0  # all the cases of one function, in the runner
 TIMEOUT_EXIT = 124  # runner.TIMEOUT_EXIT: its watchdog's status
 REFERENCE = "backprop_ref"
@@ -103,7 +103,7 @@ def verify(
             if len(outcomes) != len(cases):
                 raise ValueError("wrong number of results")
         except Exception as exc:
-            why = f"{spec.name}: its results could not be read back ({str(exc)[:200]})"
+            why = f"{spec.name}: its results could not be read back ({cut(str(exc), 300)})"
             result.verdicts[spec.name] = FunctionVerdict(spec.name, False, why)
             continue
         report = Report(
@@ -180,11 +180,9 @@ def _read(path: Path) -> bytes:
 
 
 def _safe_loads(data: bytes) -> list[Any]:
-    """``harness.loads``, after refusing archives that would expand past the size cap."""
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        if sum(i.file_size for i in z.infolist()) > MAX_OUTPUT_BYTES:
-            raise ValueError("the results are too large")
-    outcomes = harness.loads(data)
+    """``harness.loads`` with its caps (numbers only, sizes checked before allocating), and
+    the shape verification expects: a list of outcomes."""
+    outcomes = harness.loads(data, MAX_OUTPUT_BYTES)
     if not isinstance(outcomes, list) or not all(isinstance(o, harness.Outcome) for o in outcomes):
         raise ValueError("unexpected contents")
     return outcomes
@@ -207,4 +205,4 @@ def _verdict(
     elif "is not defined" in message and errors:
         message += f" (defining the notebook's code failed: {errors[0]})"
     where = f" [case: {case.note}]" if case.note else ""
-    return FunctionVerdict(name, False, f"{name}: {message}{where}")
+    return FunctionVerdict(name, False, cut(f"{name}: {message}{where}", MAX_MESSAGE))
