@@ -171,6 +171,7 @@ class Grader:
             uid=o.uid,
             cell_timeout=o.cell_timeout,
             notebook_timeout=o.notebook_timeout,
+            time_limit=o.task_timeout,
         )
 
     def template(self, assignment: str, source: bytes) -> bytes | None:
