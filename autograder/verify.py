@@ -109,7 +109,9 @@ def verify(
         report = Report(
             spec, [(c, spec.evaluate(c, o)) for c, o in zip(cases, outcomes, strict=True)]
         )
-        result.verdicts[spec.name] = _verdict(report, found.refused_from, errors)
+        result.verdicts[spec.name] = _verdict(
+            report, found.refused_from, errors, found.refused_functions
+        )
     result.seconds = time.perf_counter() - start
     return result
 
@@ -189,13 +191,22 @@ def _safe_loads(data: bytes) -> list[Any]:
 
 
 def _verdict(
-    report: Report, refused_from: dict[str, str], errors: list[str] | None = None
+    report: Report,
+    refused_from: dict[str, str],
+    errors: list[str] | None = None,
+    refused_functions: dict[str, str] | None = None,
 ) -> FunctionVerdict:
     name = report.spec.name
     if report.passed:
         return FunctionVerdict(name, True)
     case, finding = report.first_failure()  # type: ignore[misc]
     message = finding.message
+    refused = [
+        (refused_functions or {})[n] for n in report.spec.needs if n in (refused_functions or {})
+    ]
+    if refused:  # not defined for verification: say why, in the student's words
+        why = refused[0] if refused[0].startswith(f"{name}:") else f"{name}: {refused[0]}"
+        return FunctionVerdict(name, False, cut(why, MAX_MESSAGE))
     undefined = [n for n in refused_from if f"name '{n}' is not defined" in message]
     if REFERENCE in message or any(refused_from[n].split(".")[0] == REFERENCE for n in undefined):
         message = f"{REFERENCE_HINT}; {message}"
