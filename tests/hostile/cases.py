@@ -1339,11 +1339,12 @@ os._exit(0)  # the kernel dies: nothing after the flood is written
 """
 
 PIPE_FLOOD = """
-import os
+import os, sys
+fd = getattr(sys.stdout, "_original_stdstream_copy", None)  # ipykernel keeps the real stdout
 try:
-    with open(f"/proc/{os.getppid()}/fd/1", "wb", buffering=0) as out:  # the executor's stdout
-        for _ in range(2048):
-            out.write(b"x" * 2**20)  # 2 GB at the grader's end of the pipe
+    out = os.fdopen(os.dup(fd if fd is not None else 1), "wb", buffering=0)
+    for _ in range(2048):
+        out.write(b"x" * 2**20)  # 2 GB down the executor's stdout: the grader's pipe
     print("all written")
 except OSError as exc:
     print("pipe closed:", type(exc).__name__)
