@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import nbg
+from autograder import nbg, safe_html
 from autograder.authoring import lesson_dirs
 from autograder.course import Course
 
@@ -119,7 +119,5 @@ def write_self_study(course: Course, name: str, *, execute: bool = True) -> Path
             nb, timeout=120, allow_errors=True, resources={"metadata": {"path": str(out)}}
         )
         client.execute(stderr=subprocess.DEVNULL)  # the kernel's own start-up chatter
-    html, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
-    target = out / f"{name}-solutions.html"
-    target.write_text(html, encoding="utf-8")
-    return target
+    html, _ = HTMLExporter(template_name="lab").from_notebook_node(safe_html.clean_notebook(nb))
+    return safe_html.write_page(out / f"{name}-solutions.html", html)
