@@ -886,6 +886,7 @@ def loss_and_grads_by_hand(params):
 with course_style():
     fig, ax = plt.subplots(figsize=(6.5, 3.5))
     plot_loss_curve(train(loss_and_grads_by_hand), ax=ax, label="lesson 5: hand-written backward")
+    ax.get_lines()[-1].set(color=PALETTE[1], linewidth=4)
     ax.plot(train(loss_and_grads_by_engine), linestyle="--", color=PALETTE[4], label="your engine")
     ax.legend()
     ax.set_title("the spiral, sizes [2, 64, 64, 3], lr = 0.5")

@@ -10,19 +10,19 @@ the student's own engine (a ``Tensor`` class) and return its gradients:
 gradients must add) and ``engine_gradients(x, params, labels)`` (lesson 5's network).
 
 Every function is judged on its own inputs against the reference (never against another of
-the student's functions). Cases in :mod:`.cases`, reference outputs and named mistakes in
-:mod:`.expected` (and :mod:`.engines`), comparisons in :mod:`.judges`.
+the student's functions). Cases in :mod:`.cases` and :mod:`.graph_cases`, reference outputs
+and named mistakes in :mod:`.expected` (and :mod:`.engines`), comparisons in :mod:`.judges`.
 """
 
 from __future__ import annotations
 
 from backprop_ref.specs.core import Spec
-from backprop_ref.specs.l06_autodiff import cases, expected, judges
+from backprop_ref.specs.l06_autodiff import cases, expected, graph_cases, judges
 from backprop_ref.specs.lesson import GradedCell, Lesson, tests_for
 
 topological_order_spec = Spec.of_call(
     "topological_order(parents, root)",
-    cases.topological_cases,
+    graph_cases.topological_cases,
     lambda case, outcome: judges.judge_topological_order(
         case, expected.expect_topological_order(case), outcome
     ),

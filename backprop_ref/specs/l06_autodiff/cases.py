@@ -3,147 +3,26 @@ tests and the grader's verification (drawn at grading time from a secret seed).
 
 What each stage shows (so that a mistake the visible tests miss has somewhere to show):
 
-* ``topological_order``: visible graphs are chains and symmetric diamonds where every node
-  is needed; hidden and verification graphs add skip connections (two paths of different
-  lengths, where visiting breadth-first from the root goes wrong), nodes the root does not
-  depend on, and an operation that uses one value twice. Keys are never listed in a
-  topological order, and names never sort into one.
+* ``topological_order``: see :mod:`.graph_cases`.
 * ``add_backward``: visible shapes broadcast along leading axes or size-1 axes (not both),
   hidden and verification shapes do both at once, with two leading axes.
 * ``mean_backward``: visible arrays are 1-D or 2-D with non-negative axes; hidden and
   verification ones are 3-D, with negative axes and square shapes.
 * ``cross_entropy_backward``: visible scores are small and every class appears; hidden and
   verification ones add scores near 1000 and batches without the last class.
-* ``fan_out_gradient`` / ``engine_gradients``: hidden and verification cases add N = 1,
-  square layers, deeper networks and (for the network) a zero input row with zero biases:
-  units exactly on the ReLU kink, where ReLU'(0) = 0.
+* ``fan_out_gradient`` / ``engine_gradients``: visible labels hold every class; hidden and
+  verification cases add N = 1, batches without the last class, square layers, deeper
+  networks and (for the network) a zero input row with zero biases: units exactly on the
+  ReLU kink, where ReLU'(0) = 0.
 """
 
 from __future__ import annotations
 
 import itertools
-import string
 
 import numpy as np
 
-from backprop_ref.autodiff import topological_order
 from backprop_ref.specs.core import Case, Stage
-
-Graph = dict[str, list[str]]
-
-# ------------------------------------------------------------------ topological_order
-
-
-def _shuffled(rng: np.random.Generator, graph: Graph, root: str) -> Graph:
-    """The graph with its keys in a random order that is not a topological order (when the
-    root depends on more than one node), so that listing the keys is never right."""
-    needed = set(topological_order(graph, root))
-    while True:
-        keys = list(graph)
-        rng.shuffle(keys)
-        if len(needed) < 2 or not _valid([k for k in keys if k in needed], graph):
-            return {k: list(graph[k]) for k in keys}
-
-
-def _bfs_reversed(graph: Graph, root: str) -> list[str]:
-    seen, queue = [root], [root]
-    while queue:
-        for p in graph[queue.pop(0)]:
-            if p not in seen:
-                seen.append(p)
-                queue.append(p)
-    return seen[::-1]
-
-
-def _valid(order: list[str], graph: Graph) -> bool:
-    pos = {n: i for i, n in enumerate(order)}
-    return all(pos[p] < pos[c] for c in order for p in graph[c])
-
-
-def _names(rng: np.random.Generator, n: int) -> list[str]:
-    out: list[str] = []
-    while len(out) < n:
-        name = "".join(rng.choice(list(string.ascii_lowercase), size=int(rng.integers(2, 4))))
-        if name not in out:
-            out.append(name)
-    return out
-
-
-def _random_dag(rng: np.random.Generator, n: int) -> tuple[Graph, str]:
-    """A graph of n nodes whose root needs most of them, with skip connections, an
-    operation that uses one value twice, and two nodes the root does not need; redrawn
-    until neither breadth-first order from the root nor the order of the names is right."""
-    while True:
-        names = _names(rng, n + 2)
-        graph: Graph = {}
-        for k, name in enumerate(names[:n]):
-            if k < 3:
-                graph[name] = []  # leaves: inputs and parameters
-                continue
-            parents = [names[k - 1]]  # a spine, so that the root needs (nearly) everything
-            extra = rng.choice(k - 1, size=int(rng.integers(0, 3)), replace=False)
-            parents += [names[int(j)] for j in extra]  # skips: paths of different lengths
-            graph[name] = parents
-        graph[names[n - 2]] = [names[n - 3], names[n - 3]]  # one value used twice (h + h)
-        root = names[n - 1]
-        graph[names[n]] = [root, names[2]]  # computed from the root: not needed by it
-        graph[names[n + 1]] = [names[1]]  # needed by nothing
-        by_name = sorted(topological_order(graph, root))
-        if not _valid(_bfs_reversed(graph, root), graph) and not _valid(by_name, graph):
-            return graph, root
-
-
-def _residual_graph() -> Graph:
-    return {
-        "x": [],
-        "W1": [],
-        "b1": [],
-        "xW1": ["x", "W1"],
-        "z1": ["xW1", "b1"],
-        "h": ["z1"],
-        "W2": [],
-        "hW2": ["h", "W2"],
-        "b2": [],
-        "a": ["hW2", "b2"],
-        "y": ["a", "h"],  # the skip connection: h feeds hW2 and y
-        "L": ["y"],
-        "acc": ["y"],  # the accuracy, computed from y: the loss does not need it
-    }
-
-
-def topological_cases(rng: np.random.Generator, stage: Stage) -> list[Case]:
-    if stage == "visible":
-        mlp: Graph = {
-            "x": [],
-            "W1": [],
-            "xW1": ["x", "W1"],
-            "b1": [],
-            "z1": ["xW1", "b1"],
-            "h1": ["z1"],
-            "W2": [],
-            "hW2": ["h1", "W2"],
-            "b2": [],
-            "z2": ["hW2", "b2"],
-            "L": ["z2"],
-        }
-        diamond: Graph = {"u": [], "p": ["u"], "q": ["u"], "s": ["p", "q"], "e": ["s"]}
-        chain: Graph = {"t": [], "m": ["t"], "k": ["m"], "loss": ["k"]}
-        chosen = [(mlp, "L", "lesson 5's network, K=2"), (diamond, "e", "a diamond: u feeds p, q")]
-        chosen.append((chain, "loss", "a chain"))
-    elif stage == "hidden":
-        chosen = [
-            (_residual_graph(), "L", "a residual block (h feeds two paths) and an accuracy node"),
-            ({"a": [], "s": ["a", "a"], "o": ["s", "a"]}, "o", "a value used twice by one op"),
-            ({"w": []}, "w", "a single leaf"),
-        ]
-        chosen += [(*_random_dag(rng, 12), "a random graph of 12 nodes")]
-    else:
-        chosen = [(_residual_graph(), "L", "a residual block")]
-        chosen += [(*_random_dag(rng, int(n)), f"a random graph of {n} nodes") for n in (8, 15)]
-    return [
-        Case({"parents": _shuffled(rng, g, root), "root": root}, note) for g, root, note in chosen
-    ]
-
 
 # ----------------------------------------------------------------------- add_backward
 
@@ -166,12 +45,13 @@ def add_cases(rng: np.random.Generator, stage: Stage) -> list[Case]:
     elif stage == "hidden":
         pairs = [((2, 3, 4), (3, 1)), ((1, 3), (4, 1)), ((4,), (2, 3, 4)), ((1, 1), (2, 3))]
     else:
-        full = tuple(int(m) for m in rng.integers(2, 5, size=3))
-        a, b = full, _derived(rng, full, int(rng.integers(1, 3)))
+        pairs = []
+        for lead in (1, 2):  # leading axes prepended and an axis stretched, at once
+            full = tuple(int(m) for m in rng.integers(2, 5, size=3))
+            small = _derived(rng, full, lead)
+            pairs.append((full, small) if rng.random() < 0.5 else (small, full))
         two_d = tuple(int(m) for m in rng.integers(2, 6, size=2))
-        first = (a, b) if rng.random() < 0.5 else (b, a)
-        pairs = [first, ((two_d[0], 1), (1, two_d[1]))]
-        pairs.append(((int(rng.integers(2, 6)),), (1,)))
+        pairs.append(((two_d[0], 1), (1, two_d[1])))
     cases = []
     for x_shape, y_shape in pairs:
         z_shape = np.broadcast_shapes(x_shape, y_shape)
@@ -200,7 +80,8 @@ def matmul_cases(rng: np.random.Generator, stage: Stage) -> list[Case]:
     else:
         M = int(rng.integers(2, 6))
         distinct = _three(rng.choice(np.arange(2, 8), 3, replace=False))
-        sizes = [distinct, (int(rng.integers(1, 6)), M, M)]
+        single = (1, int(rng.integers(2, 6)), int(rng.integers(2, 6)))  # N = 1
+        sizes = [distinct, (int(rng.integers(2, 6)), M, M), single]
     cases = []
     for N, M_in, M_out in sizes:
         inputs = {
@@ -223,7 +104,12 @@ def mean_cases(rng: np.random.Generator, stage: Stage) -> list[Case]:
     else:
         shape = tuple(int(m) for m in rng.integers(2, 5, size=3))
         M = int(rng.integers(2, 6))
-        chosen = [(shape, int(rng.integers(-3, 3))), ((M, M), 1), (shape[:2], None)]
+        chosen = [
+            (shape, int(rng.choice([-1, -2]))),  # a negative axis, counted from the end
+            (shape, int(rng.integers(0, 3))),
+            ((M, M), 1),
+            (shape[:2], None),
+        ]
     cases = []
     for x_shape, axis in chosen:
         m_shape = () if axis is None else np.delete(np.array(x_shape), axis).tolist()
@@ -288,20 +174,23 @@ def _off_kinks(rng: np.random.Generator, x: np.ndarray, sizes: list[int]) -> dic
 def fan_out_cases(rng: np.random.Generator, stage: Stage) -> list[Case]:
     sizes: list[tuple[int, int, int]]
     if stage == "visible":
-        sizes = [(4, 3, 5), (3, 2, 3)]
+        sizes = [(5, 3, 4), (3, 2, 3)]
     elif stage == "hidden":
         sizes = [(1, 4, 3), (5, 4, 4), (6, 2, 5)]
     else:
         M = int(rng.integers(2, 6))
         sizes = [_three(rng.integers(1, 6, size=3)), (M, M, M)]
     cases = []
-    for N, M, H in sizes:
+    for k, (N, M, H) in enumerate(sizes):
         H = max(H, 2)
         x = rng.standard_normal((N, M))
         params = _off_kinks(rng, x, [M, H, H])
         params["W2"] = params["W2"] * 0.8  # a residual branch (a skip carries the rest)
-        labels = rng.integers(0, H, size=N)
+        every = stage == "visible" or (k > 0 and N >= H)
+        labels = _labels(rng, N, H, every)
         note = f"N={N}, x of width {M}, h and y of width {H}"
+        if not every:
+            note += ", the last class absent from labels"
         cases.append(Case({"x": x, "params": params, "labels": labels}, note))
     return cases
 
@@ -318,7 +207,7 @@ def engine_cases(rng: np.random.Generator, stage: Stage) -> list[Case]:
             for K in (1, 2, 3)
         ]
         chosen.append((int(rng.integers(3, 6)), [int(m) for m in rng.integers(2, 6, 3)], True))
-    cases = []
+    cases: list[Case] = []
     for N, sizes, kink in chosen:
         x = rng.standard_normal((N, sizes[0]))
         if kink:
@@ -327,8 +216,11 @@ def engine_cases(rng: np.random.Generator, stage: Stage) -> list[Case]:
             params["b1"] = np.zeros(sizes[1])
         else:
             params = _off_kinks(rng, x, sizes)
-        labels = rng.integers(0, sizes[-1], size=N)
+        every = stage == "visible" or (not kink and N >= sizes[-1] and len(cases) > 0)
+        labels = _labels(rng, N, sizes[-1], every)
         note = f"N={N}, layer widths {sizes} (K={len(sizes) - 1})"
+        if not every:
+            note += ", the last class absent from labels"
         if kink:
             note += ", input row 1 all zeros and b1 = 0: units exactly on the ReLU kink"
         cases.append(Case({"x": x, "params": params, "labels": labels}, note))

@@ -67,7 +67,12 @@ def _operand(dL_dz: Array, shape: tuple[int, ...]) -> dict[str, Any]:
 def expect_add_backward(case: Case) -> dict[str, Any]:
     dL_dz = case.inputs["dL_dz"]
     x_shape, y_shape = tuple(case.inputs["x_shape"]), tuple(case.inputs["y_shape"])
-    return {"dL_dx": _operand(dL_dz, x_shape), "dL_dy": _operand(dL_dz, y_shape)}
+    out = {"dL_dx": _operand(dL_dz, x_shape), "dL_dy": _operand(dL_dz, y_shape)}
+    swapped = "the gradient for the other operand (the results are swapped: dL_dx, then dL_dy)"
+    for mine, other in (("dL_dx", "dL_dy"), ("dL_dy", "dL_dx")):
+        if x_shape != y_shape:  # the first named match wins: a swap before any other
+            out[mine]["mistakes"] = {swapped: out[other]["truth"], **out[mine]["mistakes"]}
+    return out
 
 
 # -------------------------------------------------------------------- matmul_backward
@@ -156,6 +161,11 @@ def expect_cross_entropy_backward(case: Case) -> dict[str, Any]:
         )
         / N,
     }
+    if labels.max() == 0 < C - 1:  # np.eye(1)[labels] broadcasts over every column
+        mistakes[
+            "the one-hot rows built from labels.max() + 1 classes: a batch need not contain "
+            "every class (take C = scores.shape[1])"
+        ] = dL_dL * (p - 1) / N
     return {"truth": truth, "mistakes": mistakes, "N": N}
 
 
@@ -180,10 +190,10 @@ def expect_fan_out_gradient(case: Case) -> dict[str, Any]:
     build = partial(engines.residual, x, params, labels)
     truth = engines.grads_of(build, names)
     variants = {
-        "the gradients of an engine that assigns (=) instead of adding (+=) into a parent's "
-        "grad: h kept only the share of the last rule that reached it, the share coming "
-        "back through W2 (gradients add where paths meet)": engines.grads_of(
-            build, names, accumulate=False
+        "the gradients with only the share that came back to h through W2: the skip "
+        "path's share is lost (an engine that assigns, grad = ..., instead of adding, "
+        "grad += ..., loses it; so does a skip added as a plain array, which is a leaf)": (
+            engines.grads_of(build, names, accumulate=False)
         ),
     }
     for order, what in _ORDER_MISTAKES.items():
@@ -225,11 +235,6 @@ def expect_engine_gradients(case: Case) -> dict[str, Any]:
         "the gradients of a network without any ReLU": engines.grads_of(
             partial(engines.network, x, params, labels, relu="nowhere"), names
         ),
-        "the gradients of an engine that visits the nodes in the order they were created "
-        "(reverse the topological order: a rule may only run once its node's gradient is "
-        "complete)": engines.grads_of(
-            partial(engines.network, x, params, labels), names, order="creation (forward)"
-        ),
         "the gradients with the ReLU mask taken from the sign of the upstream gradient, "
         "not from the ReLU's input": _hand_backward(x, params, labels, "upstream"),
         "the gradients with ReLU'(0) = 1 (mask z >= 0): at the kink z = 0 the course takes "
@@ -238,8 +243,11 @@ def expect_engine_gradients(case: Case) -> dict[str, Any]:
         "(unbroadcast sums: every row of z received b)": {
             n: truth[n] / N if n.startswith("b") else truth[n] for n in names
         },
-        "zeros: the backward pass never started (set the loss's own gradient to 1 "
-        "before visiting the nodes)": {n: np.zeros_like(truth[n]) for n in names},
+        "zeros: no rule sent anything back. Was the loss's own gradient set to 1 before "
+        "the visit? Were the nodes visited from the loss back, in reverse topological order "
+        "(in creation order each rule runs before its node's gradient arrives)?": {
+            n: np.zeros_like(truth[n]) for n in names
+        },
     }
     mistakes = {n: {what: v[n] for what, v in variants.items()} for n in names}
     kink = bool(np.any(np.all(x == 0, axis=1)))

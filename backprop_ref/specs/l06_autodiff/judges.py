@@ -101,6 +101,9 @@ def judge_topological_order(
         )
         raise Stop(Finding("shapes", False, msg))
     missing = [n for n in needed if n not in got]
+    if root in missing:
+        msg = f"the order misses the root {root!r} itself: it comes last."
+        raise Stop(Finding("shapes", False, msg))
     if missing:
         msg = (
             f"the order misses {', '.join(map(repr, missing))}: {root!r} depends on them (list "
