@@ -193,7 +193,9 @@ check("topological_order", topological_order, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Your order for the residual block, and the order in which `backward()` will visit it:
+# Your order for the residual block, and the order in which `backward()` will visit it.
+# We added a node `acc` (an accuracy, computed from $y$): the loss does not depend on it,
+# so it is not in the order.
 
 # %%
 residual_parents = {"x": [], "w": [], "a": ["x", "w"], "b": [], "z": ["a", "b"], "h": ["z"],
