@@ -315,6 +315,14 @@ class _Eng(object):
                     parent.grad = parent.grad + g
 '''
 
+
+def private(src: str, tag: str) -> str:
+    """The engine's classes renamed for one graded function (``_Eng`` -> ``_<tag>Eng``): two
+    mutants in one notebook must not redefine each other's engine (verification defines
+    every cell's names before it calls any function)."""
+    return src.replace("_Eng", f"_{tag}Eng").replace("Rules", f"_{tag}Rules")
+
+
 # ------------------------------------------------------------------------- the table
 
 MUTANTS = {
@@ -885,3 +893,8 @@ def engine_gradients(x, params, labels):
         },
     },
 }
+
+for _fn, _tag in (("fan_out_gradient", "FanOut"), ("engine_gradients", "Network")):
+    for _kind in MUTANTS[_fn].values():
+        for _desc in _kind:
+            _kind[_desc] = private(_kind[_desc], _tag)
