@@ -19,7 +19,7 @@ import numpy as np
 
 from backprop_ref._types import Array
 from backprop_ref.autodiff import topological_order
-from backprop_ref.plots import GREY, PALETTE, _axes, course_style
+from backprop_ref.plots import GREY, PALETTE, course_style
 
 #: Colour of gradients in the pictures (vermillion: readable on light and dark themes).
 GRAD_COLOUR = PALETTE[4]
@@ -138,8 +138,9 @@ def draw_graph(graph: Graph, *, ax: Any = None, title: str | None = None) -> Any
         if ax is None:
             width = 1.0 + 1.45 * (max(x for x, _ in xy) - min(x for x, _ in xy) + 1)
             height = 1.0 + 1.2 * max(2.0, max(y for _, y in xy) - min(y for _, y in xy) + 1)
-            ax = _axes(None)
-            ax.figure.set_size_inches(width, height)
+            import matplotlib.pyplot as plt
+
+            ax = plt.subplots(figsize=(width, height))[1]
         for child, ps in enumerate(graph.parents):
             for p in dict.fromkeys(ps):
                 (x0, y0), (x1, y1) = xy[p], xy[child]
