@@ -1,11 +1,11 @@
 """Taking a student's definitions out of a notebook, by AST, without running anything.
 
 Verification runs only what this module keeps: imports of allowed modules, function
-definitions, and assignments of literal constants, from every code cell in order. Any other
-top-level code (prints, loops, experiments, monkeypatching, ``sys.modules`` tricks, class
-bodies) is left out, and imports of anything else (the reference package above all) are
-reported, so a function that relies on them fails verification with a reason the student
-can read.
+definitions, assignments of literal constants, and plain class definitions (see
+:func:`_keep_class`), from every code cell in order. Any other top-level code (prints, loops,
+experiments, monkeypatching, ``sys.modules`` tricks) is left out, and imports of anything
+else (the reference package above all) are reported, so a function that relies on them
+fails verification with a reason the student can read.
 
 A ``def`` itself runs code when it is executed: its decorators, its default values and its
 annotations. So nothing of that kind is kept either: decorators and annotations are
@@ -13,6 +13,7 @@ removed (they change nothing the grader calls), and a function whose default val
 not literals (numbers, strings, None, True/False, tuples, lists, dicts and sets of them,
 negative numbers, arithmetic on number literals) or names (``h=H``, ``dtype=np.float64``) is
 refused, with a reason naming the function and the parameter (:attr:`Extracted.refused_functions`).
+A class body is held to the same rule (:func:`_keep_class`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class Extracted:
     refused_from: dict[str, str] = field(default_factory=dict)  # each such name -> its module
     refused_functions: dict[str, str] = field(default_factory=dict)  # name -> why (defaults)
     syntax_errors: list[str] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)
+    refused_classes: dict[str, str] = field(default_factory=dict)  # class name -> why
 
 
 def _allowed(module: str | None) -> bool:
@@ -153,6 +156,8 @@ def _keep(node: ast.stmt, out: Extracted) -> bool:
             out.refused_names.append(a.asname or a.name)
             out.refused_from[out.refused_names[-1]] = module
         return False
+    if isinstance(node, ast.ClassDef):
+        return _keep_class(node, out)
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         problem = _definition_problem(node)
         if problem:
@@ -167,6 +172,132 @@ def _keep(node: ast.stmt, out: Extracted) -> bool:
         names = all(isinstance(t, ast.Name) and not t.id.startswith("__") for t in targets)
         return names and _is_literal(node.value)
     return False
+
+
+# ----------------------------------------------------------------------------- classes
+
+#: The only decorators a kept method may have (besides ``@<a property>.setter``/``.deleter``).
+METHOD_DECORATORS = frozenset({"staticmethod", "classmethod", "property"})
+#: Names a kept class relies on meaning the builtins: a class is refused when the notebook
+#: defines one of them first (``@property`` would then run the student's code).
+_CLASS_BUILTINS = METHOD_DECORATORS | {"object"}
+#: Methods Python calls while *another* class is being defined: they would run then.
+_DEFINITION_HOOKS = frozenset({"__init_subclass__", "__set_name__", "__mro_entries__"})
+
+
+class _Refused(Exception):
+    """Why a class definition is left out (raised while checking it)."""
+
+
+def _keep_class(node: ast.ClassDef, out: Extracted) -> bool:
+    """Keep a class whose definition runs no code of the student's.
+
+    Defining a class runs its body. A kept class's body may hold only methods, docstrings,
+    ``pass`` and assignments of literal constants; methods may be decorated only with
+    ``staticmethod``, ``classmethod``, ``property`` (or ``@name.setter``/``.deleter`` of a
+    property defined above), have literal default values, and lose their annotations (they
+    would be evaluated when the class is defined). Bases may only be ``object`` or classes
+    kept earlier in the notebook; no class decorators, keywords (``metaclass=``) or
+    ``__init_subclass__``. Anything else leaves the whole class out, with the reason in
+    ``out.refused_classes``.
+    """
+    try:
+        _check_class_header(node, out)
+        node.body = _class_body(node)
+    except _Refused as why:
+        out.refused_classes[node.name] = f"class {node.name} (line {node.lineno}): {why}"
+        return False
+    out.classes.append(node.name)
+    return True
+
+
+def _check_class_header(node: ast.ClassDef, out: Extracted) -> None:
+    if node.decorator_list:
+        raise _Refused("class decorators are not allowed")
+    if node.keywords:
+        raise _Refused("keyword arguments in the class statement (metaclass=...) are not allowed")
+    if getattr(node, "type_params", None):
+        raise _Refused("type parameters are not allowed")
+    shadowed = _CLASS_BUILTINS.intersection(out.functions + out.classes)
+    if shadowed:
+        names = ", ".join(sorted(shadowed))
+        raise _Refused(
+            f"the notebook defines {names} before it, which defining the class would call"
+        )
+    for base in node.bases:
+        name = base.id if isinstance(base, ast.Name) else None
+        if name != "object" and (name not in out.classes or name in out.functions):
+            what = ast.unparse(base)
+            raise _Refused(
+                f"base class {what} is not allowed: only object or a class defined "
+                "(and kept) earlier in the notebook"
+            )
+
+
+def _class_body(node: ast.ClassDef) -> list[ast.stmt]:
+    """The class body to keep (annotations dropped), or :class:`_Refused`."""
+    body: list[ast.stmt] = []
+    properties: set[str] = set()
+    for stmt in node.body:
+        where = f"line {stmt.lineno}"
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            _check_method(stmt, properties, where)
+            body.append(stmt)
+        elif isinstance(stmt, ast.Pass) or (
+            isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+        ):
+            body.append(stmt)
+        elif isinstance(stmt, ast.Assign | ast.AnnAssign):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+            if isinstance(stmt, ast.AnnAssign) and stmt.value is None and names:
+                continue  # an annotation alone: nothing to keep, nothing to evaluate
+            if len(names) != len(targets) or stmt.value is None or not _is_literal(stmt.value):
+                raise _Refused(f"{where}: only constants may be assigned in a class body")
+            if _CLASS_BUILTINS.intersection(names):
+                raise _Refused(f"{where}: the class body may not rebind {', '.join(names)}")
+            body.append(ast.Assign(targets=targets, value=stmt.value, lineno=stmt.lineno))
+        else:
+            kind = type(stmt).__name__
+            raise _Refused(
+                f"{where}: a {kind} statement in the class body (only methods, docstrings "
+                "and constants are kept)"
+            )
+    return body or [ast.Pass()]
+
+
+def _check_method(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, properties: set[str], where: str
+) -> None:
+    """Refuse a method whose definition would run code; drop its annotations."""
+    if fn.name in _CLASS_BUILTINS or fn.name in _DEFINITION_HOOKS:
+        raise _Refused(f"{where}: a method may not be called {fn.name}")
+    if getattr(fn, "type_params", None):
+        raise _Refused(f"{where}: type parameters are not allowed")
+    for deco in fn.decorator_list:
+        if isinstance(deco, ast.Name) and deco.id in METHOD_DECORATORS:
+            if deco.id == "property":
+                properties.add(fn.name)
+            continue
+        accessor = (
+            isinstance(deco, ast.Attribute)
+            and isinstance(deco.value, ast.Name)
+            and deco.value.id in properties
+            and deco.attr in ("setter", "deleter")
+        )
+        if not accessor:
+            raise _Refused(
+                f"{where}: decorator @{ast.unparse(deco)} on {fn.name} is not allowed (only "
+                "staticmethod, classmethod and property)"
+            )
+    args = fn.args
+    defaults = [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
+    if not all(_is_literal(d) for d in defaults):
+        raise _Refused(f"{where}: {fn.name} has a default value that is not a constant")
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+        if arg is not None:
+            arg.annotation = None
+    fn.returns = None
 
 
 def _strip_magics(source: str) -> str:
@@ -185,7 +316,10 @@ def extract(cells: Iterable[tuple[str, str]]) -> Extracted:
         except SyntaxError as exc:
             out.syntax_errors.append(f"{label}: line {exc.lineno}: {exc.msg}")
             continue
+        refused_classes = set(out.refused_classes)
         kept += [node for node in tree.body if _keep(node, out)]
+        for name in set(out.refused_classes) - refused_classes:  # say which cell
+            out.refused_classes[name] = f"{label}: {out.refused_classes[name]}"
     # a refused definition hides any earlier one, as running the notebook would replace it
     refused = out.refused_functions
     kept = [

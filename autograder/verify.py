@@ -110,7 +110,7 @@ def verify(
             spec, [(c, spec.evaluate(c, o)) for c, o in zip(cases, outcomes, strict=True)]
         )
         result.verdicts[spec.name] = _verdict(
-            report, found.refused_from, errors, found.refused_functions
+            report, found.refused_from, errors, found.refused_functions, found.refused_classes
         )
     result.seconds = time.perf_counter() - start
     return result
@@ -195,6 +195,7 @@ def _verdict(
     refused_from: dict[str, str],
     errors: list[str] | None = None,
     refused_functions: dict[str, str] | None = None,
+    refused_classes: dict[str, str] | None = None,
 ) -> FunctionVerdict:
     name = report.spec.name
     if report.passed:
@@ -213,6 +214,10 @@ def _verdict(
     elif undefined:
         message = f"{message} (it was imported from a module answers may not use: only numpy, "
         message += "math and the standard helpers are available when answers are verified)"
+    elif left_out := [
+        why for n, why in (refused_classes or {}).items() if f"name '{n}' is not defined" in message
+    ]:
+        message += f" (the class was left out of verification: {left_out[0]})"
     elif "is not defined" in message and errors:
         message += f" (defining the notebook's code failed: {errors[0]})"
     where = f" [case: {case.note}]" if case.note else ""

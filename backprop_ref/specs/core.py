@@ -167,6 +167,13 @@ def _error_message(spec: Spec, outcome: Outcome) -> str:
             f"{spec.name}, or a function it calls, is not implemented yet "
             "(NotImplementedError was raised)."
         )
+    if err.startswith("NotPlainData: "):
+        return (
+            f"{spec.name} must return plain data (numpy arrays, numbers, strings, lists, "
+            f"dicts), but it returned {err.removeprefix('NotPlainData: ')}. An object of "
+            "your own (a Tensor, say) cannot be graded: return its array instead (t.data, "
+            "t.grad)."
+        )
     if err.startswith("NameError") and any(repr(n) in err for n in spec.needs):
         return f"{spec.name} is not defined: run the cell that defines it first. ({err})"
     hint = f" Warnings seen: {'; '.join(outcome.warnings)}." if outcome.warnings else ""

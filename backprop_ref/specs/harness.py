@@ -148,8 +148,10 @@ class NotPlainData(TypeError):
     """A function returned something that is not an array, number, string or container."""
 
 
-def plain(value: Any, depth: int = 0) -> Any:
-    """Convert a returned value to plain data (raising :class:`NotPlainData` otherwise)."""
+def plain(value: Any, depth: int = 0, path: str = "") -> Any:
+    """Convert a returned value to plain data (raising :class:`NotPlainData` otherwise;
+    ``path`` says where inside the returned value, e.g. ``['W1']``)."""
+    at = f" (at {path})" if path else ""
     if depth > 8:
         raise NotPlainData("the returned value is nested too deeply")
     if value is None or isinstance(value, bool):
@@ -165,13 +167,13 @@ def plain(value: Any, depth: int = 0) -> Any:
         return float.__float__(value)
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biuf":
-            raise NotPlainData(f"an array of dtype {value.dtype} (expected numbers)")
+            raise NotPlainData(f"an array of dtype {value.dtype}{at} (expected numbers)")
         return np.array(value, copy=True, subok=False)
     if isinstance(value, tuple | list):
-        return [plain(v, depth + 1) for v in value]
+        return [plain(v, depth + 1, f"{path}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return {str(k): plain(v, depth + 1) for k, v in value.items()}
-    raise NotPlainData(f"an object of type {type(value).__name__}")
+        return {str(k): plain(v, depth + 1, f"{path}[{str(k)!r}]") for k, v in value.items()}
+    raise NotPlainData(f"an object of type {type(value).__name__}{at}")
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -7,6 +7,7 @@ from backprop_ref.specs import (
     backprop_network,
     gradient_checking,
     jacobians,
+    l06_autodiff,
     l07_normalisation,
     linear_layer,
 )
@@ -21,6 +22,7 @@ LESSONS: dict[str, Lesson] = {
         linear_layer,
         activations_losses,
         backprop_network,
+        l06_autodiff,
         l07_normalisation,
     )
 }
