@@ -273,6 +273,7 @@ MAX_JSON_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 32  # nesting of the decoded data
 MAX_NODES = 1 << 20  # JSON values in one archive
 MAX_TEXT = 4000  # characters of an error message or a warning that come back
+MAX_KEY = 1000  # characters of a dictionary key (a named mistake's message is one)
 _KINDS = "biuf"
 
 
@@ -384,7 +385,7 @@ def decode(text: str, arrays: Mapping[str, np.ndarray]) -> Any:
             )
         if tag == "__dict__" and isinstance(body, list):
             pairs = [(k, dec(x, depth + 1)) for k, x in body]
-            if not all(isinstance(k, str) and len(k) <= 200 for k, _ in pairs):
+            if not all(isinstance(k, str) and len(k) <= MAX_KEY for k, _ in pairs):
                 raise DecodeError("a dictionary key that is not a short string")
             return dict(pairs)
         raise DecodeError("an object that encode() does not write")
