@@ -46,13 +46,17 @@ def cell(value: Cell) -> str:
     if isinstance(value, int | float):
         return number(float(value)) if isinstance(value, float) else str(value)
     text = str(value)
-    guarded = needs_guard(text) or (text.startswith(GUARD) and needs_guard(text[1:]))
-    return GUARD + text if guarded else text
+    return GUARD + text if _guarded(text) else text
+
+
+def _guarded(text: str) -> bool:
+    """Gets a guard: a trigger, also after quotes (so that :func:`restore` is exact)."""
+    return needs_guard(text.lstrip(GUARD))
 
 
 def restore(text: str) -> str:
     """The original text of a cell written by :func:`cell` (for readers of our CSVs)."""
-    if text.startswith(GUARD) and needs_guard(text[1:]):
+    if text.startswith(GUARD) and _guarded(text[1:]):
         return text[1:]
     return text
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from autograder.roster import Roster
 
 CANVAS_ENTRY = re.compile(r"_(LATE_)?(\d+)_(\d+)_(.+)", re.S)
-CANVAS_ANON = re.compile(r"(?:^|_)(LATE_)?anon_([A-Za-z0-9]+)_(\d+)_(.+)", re.S)
+CANVAS_ANON = re.compile(r"(LATE_)?anon_([A-Za-z0-9]+)_(\d+)_(.+)", re.S)  # at the start
 MOODLE_FOLDER = re.compile(r"([^_]*)_(\d+)_assign(?:submission|feedback)_([a-z]+)_?")
 MOODLE_FLAT = re.compile(r"([^_]*)_(\d+)_assign(?:submission|feedback)_([a-z]+)_(.+)", re.S)
 RESUBMITTED = re.compile(r"-\d+(?=\.ipynb$)")
@@ -105,7 +105,7 @@ def canvas(
             why = "not a Canvas submissions file (inside a folder)"
             unplaced.append(Unplaced(origin, why, data=data))
             continue
-        if CANVAS_ANON.search(name) and not canvas_entry(name, set(by_id)):
+        if CANVAS_ANON.match(name):
             why = "an anonymous Canvas submission: no user id to find on the roster"
             unplaced.append(Unplaced(origin, why, data=data))
             continue

@@ -113,7 +113,7 @@ def _member(
 ) -> Member:
     chosen = next((row[c].strip() for c in columns if row.get(c, "").strip()), "")
     student = chosen or fallback
-    problem = id_problem(student)
+    problem = id_problem(student) if student else f"no {' / '.join(columns)} in this row"
     return Member(platform_id, name, "" if problem else student, row, problem)
 
 
@@ -143,9 +143,6 @@ def _moodle(header: list[str], rows: list[list[str]], id_column: str | None) -> 
         if not m:
             continue
         roster.members.append(_member(m.group(1), row.get("Full name", ""), row, columns, ""))
-    for member in roster.members:
-        if not member.student_id and not member.problem:
-            member.problem = f"no {' / '.join(columns)} in the worksheet"
     return roster
 
 
