@@ -208,11 +208,11 @@ def collect(
     students: set[str] = set()
     for f in found:
         stamp, disagreement = clock.stamp(f.student, f.assignment, f.late_marker)
-        if disagreement:
-            why = f"{disagreement} (time used: {_when(stamp)})"
-            report.attention.append(Attention(f.origin, why, "", f.student, "time"))
         where = f"{f.student}/{f.assignment}"
         outcome = _place(course, f, stamp)
+        if disagreement and outcome != "unchanged":
+            why = f"{disagreement} (time used: {_when(stamp)})"
+            report.attention.append(Attention(f.origin, why, "", f.student, "time"))
         {"new": report.accepted, "replaced": report.replaced, "unchanged": report.unchanged}[
             outcome
         ].append(where)

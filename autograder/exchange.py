@@ -291,7 +291,10 @@ def _place(
     if extra:
         names = ", ".join(extra)[:200]
         report.warnings.append(f"{origin}: not collected (not the notebook): {names}")
-    for where, claimed in sub.claims:
+    stamp = times_mod.Stamp(sub.time, "the exchange (change time of the inbound submission)")
+    found = Found(sub.student, assignment, notebook, origin)
+    outcome = collect_mod._place(course, found, stamp)
+    for where, claimed in sub.claims if outcome != "unchanged" else []:
         if times_mod.disagree(claimed, sub.time):
             said = "unreadable" if claimed.year == 1 else f"{claimed:%Y-%m-%d %H:%M:%S} UTC"
             why = (
@@ -300,9 +303,6 @@ def _place(
             )
             report.attention.append(Attention(origin, why, "", sub.student, "time"))
             break
-    stamp = times_mod.Stamp(sub.time, "the exchange (change time of the inbound submission)")
-    found = Found(sub.student, assignment, notebook, origin)
-    outcome = collect_mod._place(course, found, stamp)
     target = course.submission_dir(sub.student, assignment)
     secret = _read_small(folder / "submission_secret.txt", SECRET_BYTES)
     if secret is not None:
