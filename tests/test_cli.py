@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-COMMANDS = ("release", "collect", "grade", "feedback", "report", "demo")
+COMMANDS = ("release", "collect", "grade", "feedback", "report", "export", "demo")
 
 
 def run(
@@ -45,6 +45,8 @@ def test_top_level_help_lists_the_commands() -> None:
         (("grade", "--workers", "0"), "must be at least 1"),
         (("grade", "--bogus"), "unrecognized arguments"),
         (("collect",), "required: path"),
+        (("collect", "--roster"), "expected one argument"),
+        (("export", "--format", "xlsx"), "invalid choice"),
         (("frobnicate",), "invalid choice"),
     ],
 )
