@@ -184,12 +184,16 @@ def collect(
     batch = now.strftime("%Y%m%dT%H%M%S")
     policy = course.policy()
     if members is None:
+        if assignment is not None:
+            raise ValueError("--assignment is for a Canvas or Moodle download (with --roster)")
         items = _strip_wrapper(items, 3) if source.is_file() else items
         found, unplaced = _plain(items, assignments, report)
         instructor = times_mod.instructor_times(times) if times else None
         clock = times_mod.Clock(kind, now, policy.deadline, instructor=instructor)
     else:
-        items = _strip_wrapper(items, 1 if kind == "canvas" else 2)
+        student_folders = any(platforms.MOODLE_FOLDER.fullmatch(i.parts[0]) for i in items)
+        if kind == "canvas" or not student_folders:
+            items = _strip_wrapper(items, 1 if kind == "canvas" else 2)
         entries = [(i.parts, i.data, i.problem) for i in items]
         place = platforms.canvas if kind == "canvas" else platforms.moodle
         found, unplaced = place(entries, members, assignments, assignment)
