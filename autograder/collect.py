@@ -237,7 +237,8 @@ def _plain(
     for item in items:
         if item.parts[-1:] and item.parts[-1] in BOOKKEEPING and not item.problem:
             report.warnings.append(
-                f"{item.origin}: ignored (a submission's time never comes from the submission)"
+                f"{item.origin}: ignored (nbgrader's bookkeeping, written by the student: "
+                "a submission's time never comes from the submission)"
             )
             continue
         reason = problem_with(item, assignments)
