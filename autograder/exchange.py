@@ -185,7 +185,11 @@ class TrustedExchangeCollect(ExchangeCollect):  # type: ignore[misc]
         except (ValueError, OverflowError):
             pass
         sub = Submission(entry, claimed, dt.datetime.now(dt.UTC), claims)
-        info = path.lstat()
+        try:
+            info = path.lstat()
+        except OSError as exc:  # removed while we looked
+            sub.problem = f"unreadable: {exc.strerror}"
+            return sub
         if not stat.S_ISDIR(info.st_mode):
             sub.problem = "not a folder (a link or a file) in the exchange"
             return sub
