@@ -48,6 +48,7 @@ def run(command: str, course: Course, args: argparse.Namespace) -> int:
         "grade": _grade,
         "feedback": _feedback,
         "report": _report,
+        "export": _export,
         "demo": _demo,
     }[command]
     return handler(course, args)
@@ -61,20 +62,49 @@ def _release(course: Course, args: argparse.Namespace) -> int:
     print(f"released {len(names)} assignment(s) into {course.path('release')}: {', '.join(names)}")
     if not args.no_self_study:
         print(f"self-study bundle: {course.path('self-study')}")
+    if getattr(args, "exchange", None) is not None:
+        from autograder import exchange
+
+        try:
+            where = exchange.release(course, names, args.exchange or None)
+        except exchange.ExchangeError as exc:
+            raise CommandError(str(exc)) from None
+        print(f"published to the exchange: {where} (students: nbgrader fetch_assignment)")
     return 0
 
 
 def _collect(course: Course, args: argparse.Namespace) -> int:
+    from autograder import exchange
+
     try:
-        rep = collect_mod.collect(course, args.path)
-    except (ValueError, FileNotFoundError, OSError) as exc:
+        if getattr(args, "exchange", None) is not None:
+            if args.path is not None:
+                raise CommandError("give a path or --exchange, not both")
+            chosen = [args.assignment] if getattr(args, "assignment", None) else None
+            rep = exchange.collect(course, args.exchange or None, chosen)
+        else:
+            rep = collect_mod.collect(
+                course,
+                args.path,
+                roster=getattr(args, "roster", None),
+                assignment=getattr(args, "assignment", None),
+                times=getattr(args, "times", None),
+                timezone=getattr(args, "timezone", None),
+                id_column=getattr(args, "id_column", None),
+            )
+    except (ValueError, OSError, exchange.ExchangeError) as exc:
         raise CommandError(str(exc)) from None
-    print(f"collected {len(rep.accepted)} new and {len(rep.replaced)} replaced submission(s)")
+    unchanged = f", {len(rep.unchanged)} unchanged" if rep.unchanged else ""
+    print(
+        f"collected {len(rep.accepted)} new and {len(rep.replaced)} replaced submission(s)"
+        f"{unchanged} ({rep.layout})"
+    )
     for w in rep.warnings:
         print(f"  warning: {w}")
     for a in rep.attention:
         kept = f" (kept as {a.kept_as})" if a.kept_as else ""
-        print(f"  not collected: {a.origin}: {a.reason}{kept}")
+        label = "submission time" if a.kind == "time" else "not collected"
+        print(f"  {label}: {a.origin}: {a.reason}{kept}")
     return 0
 
 
@@ -118,6 +148,15 @@ def _grade(course: Course, args: argparse.Namespace) -> int:
 def _feedback(course: Course, args: argparse.Namespace) -> int:
     written = feedback_mod.feedback(course, args.assignment, args.student)
     print(f"wrote {len(written)} feedback file(s) under {course.path('feedback')}")
+    if getattr(args, "exchange", None) is not None:
+        from autograder import exchange
+
+        released, skipped = exchange.release_feedback(
+            course, args.exchange or None, args.assignment, args.student
+        )
+        print(f"returned {len(released)} through the exchange (students: nbgrader fetch_feedback)")
+        for who, why in skipped:
+            print(f"  not returned: {who}: {why}")
     return 0
 
 
@@ -125,6 +164,26 @@ def _report(course: Course, args: argparse.Namespace) -> int:
     if not course.path("results").exists():
         raise CommandError("nothing graded yet: run `python -m autograder grade` first")
     print(report_mod.build(course))
+    return 0
+
+
+def _export(course: Course, args: argparse.Namespace) -> int:
+    from autograder import export
+
+    try:
+        path, notes = export.export(
+            course,
+            args.format,
+            roster=args.roster,
+            assignment=args.assignment,
+            output=args.output,
+            id_column=args.id_column,
+        )
+    except (ValueError, OSError) as exc:
+        raise CommandError(str(exc)) from None
+    print(f"wrote {path} ({args.format})")
+    for note in notes:
+        print(f"  {note}")
     return 0
 
 
@@ -139,10 +198,10 @@ def _demo(course: Course, args: argparse.Namespace) -> int:
     _write_demo_config(course)
     _release(course, argparse.Namespace(assignment=None, no_self_study=False))
     with tempfile.TemporaryDirectory() as tmp:
-        incoming = samples_mod.write(
-            samples_mod.samples(course.path("release"), course.path("source")), Path(tmp)
-        )
-        _collect(course, argparse.Namespace(path=incoming))
+        made = samples_mod.samples(course.path("release"), course.path("source"))
+        incoming = samples_mod.write(made, Path(tmp) / "submissions")
+        times = samples_mod.write_times(made, Path(tmp) / "times.csv")
+        _collect(course, argparse.Namespace(path=incoming, times=times))
     grade_args = argparse.Namespace(
         **{**vars(args), "assignment": None, "student": None, "force": False, "scheduler": None}
     )

@@ -3,11 +3,11 @@ that needs attention with its reason; printed and written to ``course/reports/``
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder import csvsafe
 from autograder.course import Course
 from autograder.results import SubmissionResult, load_all
 
@@ -52,7 +52,8 @@ def attention(course: Course, results: list[SubmissionResult]) -> list[tuple[str
     ]
     log = course.path("attention", "attention.json")
     for item in json.loads(log.read_text()) if log.exists() else []:
-        rows.append((item["student_id"] or "?", item["origin"], f"not collected: {item['reason']}"))
+        label = "submission time" if item.get("kind") == "time" else "not collected"
+        rows.append((item["student_id"] or "?", item["origin"], f"{label}: {item['reason']}"))
     return rows
 
 
@@ -100,14 +101,12 @@ def build(course: Course) -> str:
     rates = pass_rates(results)
     needs = attention(course, results)
     late = [r for r in results if r.seconds_late > 0]
-    with (reports / "pass_rates.csv").open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["assignment", "function", "passed", "graded", "rate"])
-        w.writerows([p.assignment, p.function, p.passed, p.graded, f"{p.rate:.3f}"] for p in rates)
-    with (reports / "attention.csv").open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["student_id", "submission", "reason"])
-        w.writerows(needs)
+    csvsafe.write(
+        reports / "pass_rates.csv",
+        ["assignment", "function", "passed", "graded", "rate"],
+        ([p.assignment, p.function, p.passed, p.graded, f"{p.rate:.3f}"] for p in rates),
+    )
+    csvsafe.write(reports / "attention.csv", ["student_id", "submission", "reason"], needs)
     plot_distribution(results, reports / PNG)
     text = _text(results, rates, needs, late)
     (reports / "report.md").write_text(text, encoding="utf-8")

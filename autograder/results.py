@@ -7,11 +7,12 @@ way: submission -> result file -> reports.
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from autograder import csvsafe
 
 Status = Literal["graded", "needs_manual", "needs_attention", "missing", "ungradable"]
 #: Worst first: a submission's status is the worst of its cells'.
@@ -99,36 +100,22 @@ def load_all(results_dir: Path) -> list[SubmissionResult]:
     return sorted(results, key=lambda r: (r.assignment, r.student_id))
 
 
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
+def _grade_row(r: SubmissionResult, c: CellResult) -> list[csvsafe.Cell]:
+    ids = [r.student_id, r.assignment, r.notebook, c.grade_id]
+    return [*ids, c.score, c.max_score, c.status, c.message]
 
 
 def write_csvs(results: list[SubmissionResult], reports: Path) -> tuple[Path, Path]:
-    """``grades.csv`` (student x graded cell) and ``totals.csv`` (student x assignment)."""
-    reports.mkdir(parents=True, exist_ok=True)
-    grades, totals = reports / "grades.csv", reports / "totals.csv"
-    with grades.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, quoting=csv.QUOTE_MINIMAL)
-        w.writerow(GRADE_COLUMNS)
-        for r in results:
-            for c in r.cells:
-                w.writerow(
-                    [
-                        r.student_id,
-                        r.assignment,
-                        r.notebook,
-                        c.grade_id,
-                        _number(c.score),
-                        _number(c.max_score),
-                        c.status,
-                        c.message,
-                    ]
-                )
-    with totals.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, quoting=csv.QUOTE_MINIMAL)
-        w.writerow(TOTAL_COLUMNS)
-        for r in results:
-            w.writerow(
-                [r.student_id, r.assignment, _number(r.score), _number(r.max_score), r.status]
-            )
+    """``grades.csv`` (student x graded cell) and ``totals.csv`` (student x assignment),
+    through :mod:`autograder.csvsafe` (numbers stay numbers, no cell is a formula)."""
+    grades = csvsafe.write(
+        reports / "grades.csv",
+        GRADE_COLUMNS,
+        (_grade_row(r, c) for r in results for c in r.cells),
+    )
+    totals = csvsafe.write(
+        reports / "totals.csv",
+        TOTAL_COLUMNS,
+        ([r.student_id, r.assignment, r.score, r.max_score, r.status] for r in results),
+    )
     return grades, totals

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-COMMANDS = ("release", "collect", "grade", "feedback", "report", "demo")
+COMMANDS = ("release", "collect", "grade", "feedback", "report", "export", "demo")
 
 
 def run(
@@ -45,6 +45,8 @@ def test_top_level_help_lists_the_commands() -> None:
         (("grade", "--workers", "0"), "must be at least 1"),
         (("grade", "--bogus"), "unrecognized arguments"),
         (("collect",), "required: path"),
+        (("collect", "--roster"), "expected one argument"),
+        (("export", "--format", "xlsx"), "invalid choice"),
         (("frobnicate",), "invalid choice"),
     ],
 )
@@ -59,6 +61,10 @@ def test_failures_exit_1_with_one_clear_line(tmp_path: Path) -> None:
     assert out.returncode == 1 and "release" in out.stderr and "Traceback" not in out.stderr
     out = run("report", "--course", course)
     assert out.returncode == 1 and "nothing graded yet" in out.stderr
+    out = run("collect", "--course", course, "--exchange", str(tmp_path / "no-exchange"))
+    assert out.returncode == 1 and "release" in out.stderr and "Traceback" not in out.stderr
+    out = run("collect", "--course", course, str(tmp_path), "--exchange")
+    assert out.returncode == 1 and "not both" in out.stderr
     out = run("release", "--course", course, "--assignment", "99_nope", "--no-self-study")
     assert out.returncode == 1 and "no lesson called 99_nope" in out.stderr
 

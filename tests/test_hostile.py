@@ -23,6 +23,7 @@ from autograder import bwrap, safe_html
 from backprop_ref.specs import LESSONS
 from tests.hostile.batch import NOTEBOOK_TIMEOUT, Batch, Observed, run, table
 from tests.hostile.cases import CASES, LESSON, VICTIM, Case
+from tests.hostile.handin_checks import check_handin
 
 #: The batch's own wall-clock budget, per case: grading the 84 cases on 2 workers took
 #: 519 s on 2 cores loaded by other jobs (load average 12-14); ~2 s a case on idle cores.
@@ -198,6 +199,7 @@ def test_hostile_corpus(batch: Batch) -> None:
         for p in check_case(case, batch.observed[case.name], batch)
     ]
     problems += check_batch(batch)
+    problems += check_handin(batch)  # trusted times, CSV cells (tests/hostile/handin_checks.py)
     summary = (
         f"{table(batch)}\n\ngrading {batch.grade_seconds:.0f} s, "
         f"whole batch {batch.total_seconds:.0f} s"

