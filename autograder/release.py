@@ -58,6 +58,7 @@ def release(
         src = course.path("source", name)
         src.mkdir(parents=True, exist_ok=True)
         shutil.copy(repo / "notebooks" / name / f"{name}.ipynb", src / f"{name}.ipynb")
+        complete_language_info(src / f"{name}.ipynb")
         with nbg.quiet_logs():
             result = api.generate_assignment(name)
         if not result.get("success"):
@@ -67,6 +68,28 @@ def release(
         if self_study:
             write_self_study(course, name, execute=execute_solutions)
     return names
+
+
+def complete_language_info(path: Path) -> None:
+    """Give the notebook the ``language_info`` a Python 3 kernel reports.
+
+    The lessons carry only ``{"name": "python"}`` (jupytext writes no more); JupyterLab
+    fills in the rest from the kernel as soon as the notebook opens, and the student sees a
+    freshly released notebook marked as modified. With the full record it stays clean.
+    """
+    import platform
+
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["language_info"] = {
+        "codemirror_mode": {"name": "ipython", "version": 3},
+        "file_extension": ".py",
+        "mimetype": "text/x-python",
+        "name": "python",
+        "nbconvert_exporter": "python",
+        "pygments_lexer": "ipython3",
+        "version": platform.python_version(),
+    }
+    nbformat.write(nb, path)
 
 
 def template_paths(course: Course, name: str) -> tuple[Path, Path]:

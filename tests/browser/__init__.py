@@ -103,6 +103,10 @@ def jupyter_lab(root: Path, home: Path, config_dir: Path | None = None) -> Itera
         JUPYTER_DATA_DIR=str(home / "data"),
         JUPYTER_RUNTIME_DIR=str(home / "runtime"),
         PYTHONUNBUFFERED="1",
+        # In a venv Jupyter prefers the environment's config over the user's: turn that off
+        # so that config_dir (written like the environment's, see autograder.student_env)
+        # takes precedence over the shared test venv's.
+        JUPYTER_PREFER_ENV_PATH="0",
     )
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
@@ -113,6 +117,8 @@ def jupyter_lab(root: Path, home: Path, config_dir: Path | None = None) -> Itera
         "--ServerApp.allow_remote_access=False", "--LabApp.news_url=",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]  # fmt: skip
+    if os.geteuid() == 0:
+        argv.append("--allow-root")
     with log.open("wb") as out:
         proc = subprocess.Popen(
             argv, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -131,9 +137,82 @@ def jupyter_lab(root: Path, home: Path, config_dir: Path | None = None) -> Itera
                 time.sleep(0.3)
         yield server
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            os.killpg(proc.pid, signal.SIGKILL)  # our own process group (start_new_session)
             proc.wait()
+
+
+# -- JupyterLab ------------------------------------------------------------------------------
+
+#: Raw TeX left in visible text (not in code, scripts, or what MathJax already typeset).
+RAW_MATH_JS = r"""
+(rootSelector) => {
+  const root = document.querySelector(rootSelector || "body");
+  const skip = "script,style,code,pre,textarea,mjx-container,.MathJax,.MathJax_Display,"
+             + ".MathJax_Preview,.jp-InputArea-editor,.CodeMirror,.cm-editor";
+  const found = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const re = /\$\$[^$]+\$\$|\$[^$\s][^$]*?\$|\\\(|\\\[/;
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (node.parentElement && node.parentElement.closest(skip)) continue;
+    const m = node.textContent.match(re);
+    if (m) found.push(m[0].slice(0, 60));
+  }
+  return found;
+}
+"""
+
+
+def open_notebook(page: Any, server: Server, path: str) -> None:
+    """Open ``path`` in a fresh workspace and wait for its kernel to be idle."""
+    page.goto(server.at(f"/lab/tree/{path}?reset"))
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+    page.wait_for_selector("#jp-main-statusbar >> text=Idle", timeout=60_000)
+    page.wait_for_timeout(1000)  # what JupyterLab changes on open arrives with the kernel
+
+
+def is_dirty(page: Any) -> bool:
+    return bool(page.locator(".lm-TabBar-tab.jp-mod-dirty").count())
+
+
+def lab_math(page: Any) -> int:
+    """Typeset formulas in the open notebook (JupyterLab's MathJax 3), after it settles."""
+    page.wait_for_function(
+        "document.querySelectorAll('.jp-NotebookPanel mjx-container').length > 0",
+        timeout=30_000,
+    )
+    return int(page.locator(".jp-NotebookPanel mjx-container").count())
+
+
+def menu(page: Any, top: str, item: str) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text=top).first.click()
+    page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
+
+
+def run_all(page: Any, timeout: float = 180) -> None:
+    """Run > Run All Cells, then wait until no cell is queued and the kernel is idle."""
+    menu(page, "Run", "Run All Cells")
+    deadline = time.monotonic() + timeout
+    page.wait_for_timeout(500)
+    quiet = 0
+    while quiet < 3:
+        busy = page.evaluate(
+            """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-InputPrompt')]
+                   .some(p => p.textContent.includes('*'))"""
+        ) or not page.locator("#jp-main-statusbar", has_text="Idle").count()
+        quiet = 0 if busy else quiet + 1
+        if time.monotonic() > deadline:
+            raise TimeoutError("the notebook was still running")
+        page.wait_for_timeout(400)
+
+
+def outputs_text(page: Any, mime: str = "") -> list[str]:
+    sel = ".jp-NotebookPanel .jp-OutputArea-output"
+    if mime:
+        sel += f'[data-mime-type="{mime}"]'
+    return [t for t in page.locator(sel).all_text_contents()]
