@@ -8,9 +8,11 @@ server (``jupyter_server_config.d``, what ``jupyter server extension disable`` w
 course collects notebooks as files (``collect``), not through nbgrader's exchange, so the
 Assignment List is off too. Instructors run nothing: their environment keeps everything.
 
-    python -m autograder.student_env                 # this environment (sys.prefix): Binder, a JupyterHub image
-    python -m autograder.student_env --user          # only for the current user
-    python -m autograder.student_env --config-dir D  # a Jupyter config directory of your choice
+    python -m autograder.student_env                 # this environment (sys.prefix)
+    python -m autograder.student_env --user          # the current user's config only
+    python -m autograder.student_env --config-dir D  # a Jupyter config directory
+
+The first is for a student image (Binder's postBuild, a JupyterHub image, a lab machine).
 """
 
 from __future__ import annotations

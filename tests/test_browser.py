@@ -93,9 +93,7 @@ def _quiet_lab(config: Path) -> None:
     page = config / "labconfig" / "page_config.json"
     page.parent.mkdir(parents=True, exist_ok=True)
     data = json.loads(page.read_text()) if page.exists() else {}
-    data.setdefault("disabledExtensions", {})["@jupyterlab/apputils-extension:announcements"] = (
-        True
-    )
+    data.setdefault("disabledExtensions", {})["@jupyterlab/apputils-extension:announcements"] = True
     page.write_text(json.dumps(data))
 
 
@@ -302,7 +300,8 @@ def test_self_study_page_offline_math_figures_and_solution_toggles(
     assert page.locator("details.course-solution[open]").count() == 0
     for fn in _graded_functions(course, name):
         code = page.locator("details.course-solution", has_text=f"def {fn}(")
-        assert code.count() == 1 and not code.first.is_visible() is False
+        assert code.count() == 1
+        assert code.first.locator(".jp-Cell").first.is_hidden()  # folded until opened
     b.screenshot(page, f"site-{name}-top")
     figures.first.scroll_into_view_if_needed()
     b.screenshot(page, f"site-{name}-figure")

@@ -796,8 +796,9 @@ with course_style():
     left.scatter(Ms, bytes_W, color="C0", edgecolor="grey", zorder=3, label="your dy/dW, .nbytes")
     left.scatter(Ms, bytes_x, color="C1", edgecolor="grey", zorder=3, label="your dy/dx, .nbytes")
     left.set_ylabel("memory (float64)")
-    left.legend(fontsize=8, loc="upper left")
     fig.suptitle("Memory of the full derivative tensors against the compact gradients")
+    fig.legend(*left.get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=9)
+    fig.tight_layout(rect=(0, 0.16, 1, 1))  # the legend below the panels, off the lines
 
 # %% [markdown]
 # Read the figure:

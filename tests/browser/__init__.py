@@ -133,7 +133,9 @@ def jupyter_lab(root: Path, home: Path, config_dir: Path | None = None) -> Itera
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"jupyter lab did not start:\n{log.read_text()[-3000:]}")
+                    raise RuntimeError(
+                        f"jupyter lab did not start:\n{log.read_text()[-3000:]}"
+                    ) from None
                 time.sleep(0.3)
         yield server
     finally:
@@ -201,10 +203,13 @@ def run_all(page: Any, timeout: float = 180) -> None:
     page.wait_for_timeout(500)
     quiet = 0
     while quiet < 3:
-        busy = page.evaluate(
-            """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-InputPrompt')]
+        busy = (
+            page.evaluate(
+                """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-InputPrompt')]
                    .some(p => p.textContent.includes('*'))"""
-        ) or not page.locator("#jp-main-statusbar", has_text="Idle").count()
+            )
+            or not page.locator("#jp-main-statusbar", has_text="Idle").count()
+        )
         quiet = 0 if busy else quiet + 1
         if time.monotonic() > deadline:
             raise TimeoutError("the notebook was still running")
