@@ -170,7 +170,7 @@ def test_released_notebook_opens_clean_renders_math_and_diagnoses(
     first = lab_page.locator(
         '.jp-NotebookPanel .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
     ).first
-    first.scroll_into_view_if_needed()
+    b.centre(first)
     b.screenshot(lab_page, f"lab-{name}-blank-diagnosis")
 
 
@@ -188,10 +188,10 @@ def test_the_lessons_own_solutions_pass_every_stage_with_figures(
     assert "ok     values" in text
     figures = lab_page.locator(".jp-NotebookPanel .jp-RenderedImage img").count()
     assert figures == _figures_in_solutions_page(course, name) > 0
-    lab_page.locator(".jp-NotebookPanel .jp-RenderedImage img").last.scroll_into_view_if_needed()
+    b.centre(lab_page.locator(".jp-NotebookPanel .jp-RenderedImage img").last)
     b.screenshot(lab_page, f"lab-{name}-solved-figure")
     passed = lab_page.locator(".jp-NotebookPanel .jp-OutputArea-output", has_text="passed on")
-    passed.first.scroll_into_view_if_needed()
+    b.centre(passed.first)
     b.screenshot(lab_page, f"lab-{name}-solved-stages")
 
 
@@ -261,7 +261,7 @@ def test_feedback_page_renders_math_and_figures_offline(
     assert page.locator("img[src^='data:image/png']").count() > 0
     assert "linear_backward: passed" in page.locator("body").inner_text()
     b.screenshot(page, "feedback-top")
-    page.locator("img[src^='data:image/png']").first.scroll_into_view_if_needed()
+    b.centre(page.locator("img[src^='data:image/png']").first)
     b.screenshot(page, "feedback-figure")
     offline.assert_clean()
 
@@ -303,12 +303,12 @@ def test_self_study_page_offline_math_figures_and_solution_toggles(
         assert code.count() == 1
         assert code.first.locator(".jp-Cell").first.is_hidden()  # folded until opened
     b.screenshot(page, f"site-{name}-top")
-    figures.first.scroll_into_view_if_needed()
+    b.centre(figures.first)
     b.screenshot(page, f"site-{name}-figure")
     first = toggles.first
     first.locator("summary").click()
     assert page.locator("details.course-solution[open]").count() == 1
     _typeset(page)
-    first.scroll_into_view_if_needed()
+    b.centre(first, "start")
     b.screenshot(page, f"site-{name}-solution-open")
     offline.assert_clean()

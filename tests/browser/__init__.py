@@ -40,6 +40,12 @@ def chromium() -> str:
     return path
 
 
+def centre(locator: Any, block: str = "center") -> None:
+    """Scroll an element to the middle (or ``block``) of its container, for a screenshot."""
+    locator.evaluate(f"e => e.scrollIntoView({{block: '{block}'}})")
+    locator.page.wait_for_timeout(300)
+
+
 def screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
