@@ -39,7 +39,7 @@ _NUMBERED = re.compile(r"^##\s+(\d+)\s*[.·:]?\s*(.+)$")
 class LessonSummary:
     name: str
     title: str
-    sections: list[str]  # the numbered "## n. ..." headings, in order
+    sections: list[tuple[int, str]]  # the numbered "## n. ..." headings: (n, text)
     functions: list[str]  # graded functions
     written: int  # written answers graded by hand
     points: float
@@ -55,7 +55,7 @@ def summarise(name: str, nb: nbformat.NotebookNode) -> LessonSummary:
             if line.startswith("# ") and title == name:
                 title = line[2:].strip()
             elif m := _NUMBERED.match(line.strip()):
-                sections.append(m.group(2).strip())
+                sections.append((int(m.group(1)), m.group(2).strip()))
     functions, written, points = [], 0, 0.0
     for cell in nb.cells:
         meta = nbgrader_meta(cell)
@@ -102,7 +102,7 @@ def write_index(folder: Path) -> Path:
     rows = []
     for name in lessons:
         s = summarise(name, nbformat.read(folder / name / f"{name}.ipynb", as_version=4))
-        sections = "".join(f"<li>{_inline(t)}</li>" for t in s.sections)
+        sections = "".join(f'<li value="{n}">{_inline(t)}</li>' for n, t in s.sections)
         graded = ", ".join(f"<code>{html.escape(f)}</code>" for f in s.functions)
         if s.written:
             graded += f"; {s.written} written derivation{'s' if s.written > 1 else ''}"
@@ -176,7 +176,7 @@ table {{ border-collapse: collapse; width: 100%; }}
 th, td {{ text-align: left; vertical-align: top; padding: 0.6em; border-bottom: 1px solid #8884; }}
 td ol {{ margin: 0; padding-left: 1.3em; }}
 a.nb {{ font-size: 0.9em; }}
-code {{ font-size: 0.9em; }}
+code {{ font-size: 0.95em; }}
 </style>
 </head>
 <body>

@@ -227,8 +227,11 @@ def test_formgrader_lists_the_lessons_and_opens_a_submission(
         assert name in listed
     b.screenshot(lab_page, "formgrader-assignments")
     lab_page.goto(instructor_lab.at(f"/formgrader/gradebook/{GRADED}/{GRADED}"))
-    lab_page.wait_for_selector("text=ada_perfect", timeout=30_000)
-    lab_page.locator("a", has_text="Submission #").first.click()
+    lab_page.wait_for_selector("a.name-hidden >> text=Submission #", timeout=30_000)
+    b.screenshot(lab_page, "formgrader-submissions")
+    # names are hidden by default ("Submission #n"); open the perfect student's
+    href = lab_page.locator("a.name-shown", has_text="ada_perfect").get_attribute("href")
+    lab_page.goto(instructor_lab.at(href))
     lab_page.wait_for_selector("#notebook", timeout=30_000)
     _typeset(lab_page)
     assert lab_page.locator(".MathJax, .MathJax_Display").count() > 20

@@ -32,7 +32,9 @@ def test_the_course_map_is_read_from_the_lesson(name: str) -> None:
     s = site.summarise(name, nb)
     assert s.title.startswith("Lesson ")
     assert len(s.sections) >= 5
-    assert all(not t.startswith(("#", "Summary", "Going further")) for t in s.sections)
+    numbers = [n for n, _ in s.sections]
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))  # the lesson's own
+    assert all(not t.startswith(("#", "Summary", "Going further")) for _, t in s.sections)
     assert s.functions and all(re.fullmatch(r"[A-Za-z_0-9]+", f) for f in s.functions)
     assert s.written >= 1
     assert s.points == _readme_points()[name]
