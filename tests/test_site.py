@@ -142,6 +142,14 @@ def test_student_settings_switch_off_the_instructor_extensions(tmp_path: Path) -
     assert server["nbgrader.server_extensions.validate_assignment"] is True
 
 
+def test_browser_tests_fail_without_chromium(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests import browser
+
+    monkeypatch.setenv("CHROMIUM", "/nonexistent/chromium")
+    with pytest.raises(pytest.fail.Exception, match=r"apt-get install -y chromium"):
+        browser.chromium()
+
+
 def test_released_notebooks_carry_the_kernels_language_info(tmp_path: Path) -> None:
     path = tmp_path / "n.ipynb"
     nbformat.write(_tiny_notebook(), path)
