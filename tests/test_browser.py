@@ -126,6 +126,20 @@ def _graded_functions(course: Course, name: str) -> list[str]:
     ]
 
 
+def _figure_cells(course: Course) -> str:
+    """What the graded notebook's plotting cells output (to explain a page with no figure)."""
+    graded = course.path("autograded", "ada_perfect", GRADED, f"{GRADED}.ipynb")
+    if not graded.exists():
+        return f"no graded notebook at {graded}"
+    out = []
+    for cell in answers.read(graded).cells:
+        if cell.cell_type == "code" and "plt." in cell.source:
+            kinds = [(o.output_type, o.get("ename") or o.get("name") or list(o.get("data", {})))
+                     for o in cell.get("outputs", [])]  # fmt: skip
+            out.append(f"{cell.source.splitlines()[0][:50]!r}: {kinds}")
+    return "plotting cells of the graded notebook: " + "; ".join(out)
+
+
 def _figures_in_solutions_page(course: Course, name: str) -> int:
     page = course.path("self-study", name, f"{name}-solutions.html").read_text(encoding="utf-8")
     return page.count('src="data:image/png')
@@ -261,7 +275,7 @@ def test_feedback_page_renders_math_and_figures_offline(
     _open_file(page, html)
     assert page.locator(".MathJax, .MathJax_Display").count() > 20
     assert page.evaluate(b.RAW_MATH_JS) == []
-    assert page.locator("img[src^='data:image/png']").count() > 0
+    assert page.locator("img[src^='data:image/png']").count() > 0, _figure_cells(course)
     assert "linear_backward: passed" in page.locator("body").inner_text()
     b.screenshot(page, "feedback-top")
     b.centre(page.locator("img[src^='data:image/png']").first)
