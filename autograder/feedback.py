@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 from traitlets.config import Config
 
-from autograder import mathjax, nbg
+from autograder import mathjax, nbg, safe_html
 from autograder.answers import grade_id
 from autograder.course import Course
 from autograder.results import SubmissionResult, load_all
@@ -100,7 +100,7 @@ def feedback(
             "feedback", result.student_id, result.assignment, f"{result.notebook}.html"
         )
         if run.get("success") and html.exists():
-            written.append(html)
+            written.append(safe_html.sanitize_file(html))
     shutil.rmtree(course.path(STAGING), ignore_errors=True)
     return written
 
@@ -113,6 +113,7 @@ def _stage(course: Course, result: SubmissionResult, graded: Path) -> None:
     )
     nb = redact(nbformat.read(graded, as_version=4), release, hidden)
     nb.cells.insert(0, summary_cell(result))
+    nb = safe_html.clean_notebook(nb)
     folder = course.path(STAGING, result.student_id, result.assignment)
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, folder / f"{result.notebook}.ipynb")

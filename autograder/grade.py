@@ -30,8 +30,10 @@ from autograder.sandbox import Sandbox, Unsandboxed
 from autograder.tasks import Task, TaskResult
 from autograder.verify import course_secret, verification_seed
 from backprop_ref.specs import LESSONS, Lesson
+from backprop_ref.specs.harness import cut
 
 DIFFER = "results differ between the notebook and verification"
+MAX_REASON = 4000  # characters of a submission's reason (each cell's message: 2,000)
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,7 @@ class Grader:
             uid=o.uid,
             cell_timeout=o.cell_timeout,
             notebook_timeout=o.notebook_timeout,
+            time_limit=o.task_timeout,
         )
 
     def template(self, assignment: str, source: bytes) -> bytes | None:
@@ -259,7 +262,8 @@ def combine(
             if c.status == "needs_attention"
         }
     )
-    result = SubmissionResult(student, lesson.name, lesson.name, status, "; ".join(reasons), cells)
+    reason = cut("; ".join(reasons), MAX_REASON)  # it reaches attention.csv and the report
+    result = SubmissionResult(student, lesson.name, lesson.name, status, reason, cells)
     if out.verification is not None:
         result.verification = {
             n: ("passed" if ok else msg) for n, (ok, msg) in sorted(out.verification.items())

@@ -18,6 +18,11 @@ c.OverwriteCells.add_missing_cells = True
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 
+# formgrader renders submissions inside Jupyter (the instructor's session): nbconvert's own
+# sanitiser drops their scripts, JavaScript outputs and widgets there. Feedback pages are
+# sanitised again, on the finished page, by autograder.safe_html.
+c.HTMLExporter.sanitize_html = True
+
 # Output limits: nbgrader counts lines; the sandbox also caps bytes.
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 60

@@ -40,7 +40,10 @@ from autograder.sandbox import Limits, Sandbox, Unsandboxed, read_output
 
 KERNEL_EXEC = Path(__file__).with_name("kernel_exec.py")
 RECORDS = "cells.jsonl"  # what kernel_exec.py writes: one JSON line per executed cell
-MAX_RECORDS_BYTES = 64 * 1024 * 1024
+MAX_RECORDS_BYTES = 64 * 1024 * 1024  # never more than this is read, whatever the notebook
+#: All the outputs kept in one graded notebook (each cell's are capped by max_cell_bytes):
+#: past this, a cell keeps a note instead of its outputs (and a short error if it had one).
+MAX_NOTEBOOK_OUTPUT_BYTES = 3 * 1024 * 1024
 
 
 class KeepFirstGradeId(NbGraderPreprocessor):  # type: ignore[misc]
@@ -224,21 +227,40 @@ class SandboxedExecute(NbGraderPreprocessor):  # type: ignore[misc]
         return nb, resources
 
     def _read(self, path: Path, n_cells: int) -> tuple[dict[str, Any], bool]:
+        """The records, read within caps that follow from the notebook: a flood of records
+        (or a few huge ones) costs the grader no more than an honest run of this notebook."""
+        per_record = 2 * self.max_cell_bytes + 64 * 1024
+        limit = min(MAX_RECORDS_BYTES, (n_cells + 2) * per_record)
         try:
-            data = read_output(path, MAX_RECORDS_BYTES)
+            data = read_output(path, limit, truncate=True)
         except OSError as exc:
             self.log.warning("no executed cells came back: %s", exc)
             data = b""
-        return read_records(data, n_cells)
+        return read_records(data, n_cells, per_record)
 
 
-def read_records(data: bytes, n_cells: int) -> tuple[dict[str, Any], bool]:
+def read_records(
+    data: bytes, n_cells: int, max_record_bytes: int = MAX_RECORDS_BYTES
+) -> tuple[dict[str, Any], bool]:
     """kernel_exec's records (untrusted) as an executed notebook's ``{"cells": [...]}`` (the
     last record of each cell wins; lines that are not a record are ignored), and whether
-    the run said it finished."""
+    the run said it finished.
+
+    Bounded whatever ``data`` holds: lines longer than ``max_record_bytes`` are skipped
+    unparsed, at most ``4 * n_cells + 16`` records are parsed (an honest run writes one
+    per code cell and one to say it is done), and the outputs kept add up to at most
+    MAX_NOTEBOOK_OUTPUT_BYTES (later cells keep a note, and a short error if they had one).
+    """
     cells: list[dict[str, Any]] = [{} for _ in range(n_cells)]
+    sizes = [0] * n_cells
     done = False
+    parsed = 0
     for line in data.split(b"\n"):
+        if not line.strip() or len(line) > max_record_bytes:
+            continue
+        parsed += 1
+        if parsed > 4 * n_cells + 16:
+            break
         try:
             record = json.loads(line)
         except (ValueError, RecursionError):
@@ -255,7 +277,28 @@ def read_records(data: bytes, n_cells: int) -> tuple[dict[str, Any], bool]:
                 "execution_count": record.get("execution_count"),
                 "outputs": record.get("outputs"),
             }
+            sizes[index] = len(line)
+    used = 0
+    for index, cell in enumerate(cells):
+        used += sizes[index]
+        if cell and used > MAX_NOTEBOOK_OUTPUT_BYTES:
+            cell["outputs"] = _over_budget(cell.get("outputs"))
     return {"cells": cells}, done
+
+
+def _over_budget(outputs: Any) -> list[dict[str, Any]]:
+    """A note in place of outputs past the notebook's budget; an error stays an error."""
+    text = f"[output dropped: the notebook's outputs passed {MAX_NOTEBOOK_OUTPUT_BYTES} bytes]\n"
+    kept: list[dict[str, Any]] = [{"output_type": "stream", "name": "stdout", "text": text}]
+    outputs = outputs if isinstance(outputs, list) else []
+    errors = [o for o in outputs if isinstance(o, dict) and o.get("output_type") == "error"]
+    if errors:
+        ename = str(errors[-1].get("ename", "Error"))[:200]
+        evalue = str(errors[-1].get("evalue", ""))[:500]
+        kept.append(
+            {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [ename]}
+        )
+    return kept
 
 
 def seed_matplotlib_cache(target: Path) -> None:

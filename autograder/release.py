@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import nbg
+from autograder import nbg, safe_html
 from autograder.authoring import lesson_dirs
 from autograder.course import Course
 
@@ -160,9 +160,9 @@ def write_self_study(course: Course, name: str, *, execute: bool = True) -> Path
         client.execute(stderr=subprocess.DEVNULL, env=env)  # no kernel start-up chatter
     settings = mathjax.exporter_settings(out, mathjax.install(out.parent))
     html, _ = HTMLExporter(**settings).from_notebook_node(
-        nb, resources={"course_nav": site.lesson_nav(name, lessons_in())}
+        safe_html.clean_notebook(nb),
+        resources={"course_nav": site.lesson_nav(name, lessons_in())},
     )
-    target = out / f"{name}-solutions.html"
-    target.write_text(html, encoding="utf-8")
+    target = safe_html.write_page(out / f"{name}-solutions.html", html)
     site.write_index(out.parent)
     return target

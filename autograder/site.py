@@ -102,7 +102,7 @@ def write_index(folder: Path) -> Path:
     rows = []
     for name in lessons:
         s = summarise(name, nbformat.read(folder / name / f"{name}.ipynb", as_version=4))
-        sections = "".join(f'<li value="{n}">{_inline(t)}</li>' for n, t in s.sections)
+        sections = "".join(f"<li>{n}. {_inline(t)}</li>" for n, t in s.sections)
         graded = ", ".join(f"<code>{html.escape(f)}</code>" for f in s.functions)
         if s.written:
             graded += f"; {s.written} written derivation{'s' if s.written > 1 else ''}"
@@ -110,7 +110,7 @@ def write_index(folder: Path) -> Path:
         rows.append(
             f'<tr><td><a href="{page}"><strong>{_inline(s.title)}</strong></a>'
             f'<br><a class="nb" href="{name}/{name}.ipynb" download>student notebook</a></td>'
-            f"<td><ol>{sections}</ol></td><td>{graded}</td><td>{s.points:g}</td></tr>"
+            f"<td><ul>{sections}</ul></td><td>{graded}</td><td>{s.points:g}</td></tr>"
         )
     mj = mathjax.url(folder, mathjax.install(folder))
     page_html = INDEX.format(
@@ -119,9 +119,9 @@ def write_index(folder: Path) -> Path:
         rows="\n".join(rows),
         count=len(lessons),
     )
-    target = folder / "index.html"
-    target.write_text(page_html, encoding="utf-8")
-    return target
+    from autograder import safe_html  # every page we write carries the same CSP
+
+    return safe_html.write_page(folder / "index.html", page_html)
 
 
 def build(out: Path, *, lessons: list[str] | None = None) -> Path:
@@ -174,7 +174,7 @@ body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; line-heig
        max-width: 1100px; margin: 2em auto; padding: 0 1em; }}
 table {{ border-collapse: collapse; width: 100%; }}
 th, td {{ text-align: left; vertical-align: top; padding: 0.6em; border-bottom: 1px solid #8884; }}
-td ol {{ margin: 0; padding-left: 1.3em; }}
+td ul {{ margin: 0; padding-left: 0; list-style: none; }}
 a.nb {{ font-size: 0.9em; }}
 code {{ font-size: 0.95em; }}
 </style>

@@ -11,6 +11,7 @@ gradebook and files (one writer), so workers never contend for it.
 from __future__ import annotations
 
 import atexit
+import faulthandler
 import fcntl
 import hashlib
 import os
@@ -41,6 +42,12 @@ class Task:
     uid: int = 60000
     cell_timeout: int | None = None
     notebook_timeout: int | None = None
+    time_limit: float | None = None  # the worker ends itself past this (+ WATCHDOG_GRACE)
+
+
+#: The worker's own watchdog fires this long after the task's time limit: a local pool kills
+#: the worker at the limit itself (and says why); on a Dask cluster the watchdog is the bound.
+WATCHDOG_GRACE = 30.0
 
 
 @dataclass
@@ -139,7 +146,20 @@ def inject_fault(task: Task) -> None:
 
 
 def run_task(task: Task) -> TaskResult:
-    """Grade one submission (runs in a worker process; never touches the real course)."""
+    """Grade one submission (runs in a worker process; never touches the real course).
+
+    Past ``task.time_limit`` the process ends itself: faulthandler's watchdog is a thread of
+    the interpreter's C runtime that needs no GIL, so nothing the worker is busy with (a
+    submission's outputs included) can hold it up."""
+    if task.time_limit:
+        faulthandler.dump_traceback_later(task.time_limit + WATCHDOG_GRACE, exit=True)
+    try:
+        return _run_task(task)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+def _run_task(task: Task) -> TaskResult:
     inject_fault(task)
     from autograder.grade import Options
     from autograder.verify import verify

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import secrets
 import shutil
 import sys
 import tempfile
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,10 +28,12 @@ from autograder.extract import extract
 from autograder.sandbox import Sandbox, read_output
 from backprop_ref.specs import Lesson, harness
 from backprop_ref.specs.core import Report
+from backprop_ref.specs.harness import cut
 
 RUNNER = Path(__file__).with_name("runner.py")
 HARNESS = Path(harness.__file__)
 MAX_OUTPUT_BYTES = 64 * 1024 * 1024
+MAX_MESSAGE = 2000  # characters of a verdict's message (it reaches CSVs and pages)
 SECONDS_PER_FUNCTION = 10.0  # all the cases of one function, in the runner
 TIMEOUT_EXIT = 124  # runner.TIMEOUT_EXIT: its watchdog's status
 REFERENCE = "backprop_ref"
@@ -103,13 +103,15 @@ def verify(
             if len(outcomes) != len(cases):
                 raise ValueError("wrong number of results")
         except Exception as exc:
-            why = f"{spec.name}: its results could not be read back ({str(exc)[:200]})"
+            why = f"{spec.name}: its results could not be read back ({cut(str(exc), 300)})"
             result.verdicts[spec.name] = FunctionVerdict(spec.name, False, why)
             continue
         report = Report(
             spec, [(c, spec.evaluate(c, o)) for c, o in zip(cases, outcomes, strict=True)]
         )
-        result.verdicts[spec.name] = _verdict(report, found.refused_from, errors)
+        result.verdicts[spec.name] = _verdict(
+            report, found.refused_from, errors, found.refused_functions
+        )
     result.seconds = time.perf_counter() - start
     return result
 
@@ -180,24 +182,31 @@ def _read(path: Path) -> bytes:
 
 
 def _safe_loads(data: bytes) -> list[Any]:
-    """``harness.loads``, after refusing archives that would expand past the size cap."""
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        if sum(i.file_size for i in z.infolist()) > MAX_OUTPUT_BYTES:
-            raise ValueError("the results are too large")
-    outcomes = harness.loads(data)
+    """``harness.loads`` with its caps (numbers only, sizes checked before allocating), and
+    the shape verification expects: a list of outcomes."""
+    outcomes = harness.loads(data, MAX_OUTPUT_BYTES)
     if not isinstance(outcomes, list) or not all(isinstance(o, harness.Outcome) for o in outcomes):
         raise ValueError("unexpected contents")
     return outcomes
 
 
 def _verdict(
-    report: Report, refused_from: dict[str, str], errors: list[str] | None = None
+    report: Report,
+    refused_from: dict[str, str],
+    errors: list[str] | None = None,
+    refused_functions: dict[str, str] | None = None,
 ) -> FunctionVerdict:
     name = report.spec.name
     if report.passed:
         return FunctionVerdict(name, True)
     case, finding = report.first_failure()  # type: ignore[misc]
     message = finding.message
+    refused = [
+        (refused_functions or {})[n] for n in report.spec.needs if n in (refused_functions or {})
+    ]
+    if refused:  # not defined for verification: say why, in the student's words
+        why = refused[0] if refused[0].startswith(f"{name}:") else f"{name}: {refused[0]}"
+        return FunctionVerdict(name, False, cut(why, MAX_MESSAGE))
     undefined = [n for n in refused_from if f"name '{n}' is not defined" in message]
     if REFERENCE in message or any(refused_from[n].split(".")[0] == REFERENCE for n in undefined):
         message = f"{REFERENCE_HINT}; {message}"
@@ -207,4 +216,4 @@ def _verdict(
     elif "is not defined" in message and errors:
         message += f" (defining the notebook's code failed: {errors[0]})"
     where = f" [case: {case.note}]" if case.note else ""
-    return FunctionVerdict(name, False, f"{name}: {message}{where}")
+    return FunctionVerdict(name, False, cut(f"{name}: {message}{where}", MAX_MESSAGE))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import report, samples
+from autograder import report, safe_html, samples
 from autograder.course import Course
 from autograder.results import load_all
 from backprop_ref.specs import LESSONS
@@ -125,6 +125,14 @@ def test_feedback_never_shows_hidden_tests(demo: Course) -> None:
         html = page.read_text(encoding="utf-8")
         assert "hidden=True" not in html and "BEGIN HIDDEN TESTS" not in html, page
         assert "cdnjs" not in html and "../../_mathjax/MathJax.js" in html, page  # offline
+        assert safe_html.active_content(html) == [], page
+    solutions = list(demo.path("self-study").rglob("*.html"))
+    assert solutions
+    texts = [page.read_text(encoding="utf-8") for page in solutions]
+    for page, html in zip(solutions, texts, strict=True):
+        assert safe_html.active_content(html) == [], page
+        assert "x-mathjax-config" in html, page  # MathJax still renders the derivations
+    assert any("data:image/png;base64," in html for html in texts)  # and figures show
     ada = demo.path("feedback", "ada_perfect", "03_linear_layer", "03_linear_layer.html").read_text(
         encoding="utf-8"
     )

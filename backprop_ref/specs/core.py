@@ -128,6 +128,11 @@ class Spec:
                 f"(e.g. x = x.copy()) or build new arrays instead of writing into {names}."
             )
             return Verdict((Finding("values", False, message),))
+        where = _not_finite(outcome.values)
+        if where:  # no correct answer of the course is NaN or infinite: no judge sees one
+            message = f"{self.name} returned NaN or infinity (in {where}): check for 0/0, "
+            message += "log(0) or an overflowing exp."
+            return Verdict((Finding("values", False, message),))
         findings: list[Finding] = []
         try:
             for finding in self.judge(case, outcome):
@@ -135,6 +140,22 @@ class Spec:
         except Stop as stop:
             findings.append(stop.finding)
         return Verdict(tuple(findings))
+
+
+def _not_finite(value: Any, where: str = "") -> str:
+    """The first place in plain data holding NaN or an infinity ('' if none)."""
+    if isinstance(value, np.ndarray):
+        bad = value.dtype.kind == "f" and not bool(np.all(np.isfinite(value)))
+        return where or "the result" if bad else ""
+    if isinstance(value, float):
+        return (where or "the result") if not np.isfinite(value) else ""
+    if isinstance(value, list):
+        items: Iterable[tuple[str, Any]] = ((f"{where}[{i}]", v) for i, v in enumerate(value))
+    elif isinstance(value, dict):
+        items = ((k if not where else f"{where}[{k!r}]", v) for k, v in value.items())
+    else:
+        return ""
+    return next((found for w, v in items if (found := _not_finite(v, w))), "")
 
 
 def _error_message(spec: Spec, outcome: Outcome) -> str:

@@ -20,6 +20,7 @@ import io
 import json
 import time
 import warnings
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -256,6 +257,30 @@ def _describe(value: Any) -> str:
 
 
 # ------------------------------------------------------------------------ serialisation
+#
+# What comes back from a sandbox is untrusted: a student's code runs as the same user that
+# writes it. Decoding accepts only numeric arrays (bool, int, uint, float; C order; at most
+# MAX_NDIM dimensions) and plain JSON, and checks every size it is told (zip members, array
+# headers, JSON text and nesting) against caps before it allocates anything.
+
+MAX_BYTES = 64 * 1024 * 1024  # all the arrays and the JSON of one archive, decoded
+MAX_ENTRIES = 4096  # members of one archive
+MAX_ELEMENTS = 1 << 20  # entries of one array, counting a zero-length axis as one
+MAX_NDIM = 8
+MAX_JSON_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 32  # nesting of the decoded data
+MAX_NODES = 1 << 20  # JSON values in one archive
+MAX_TEXT = 4000  # characters of an error message or a warning that come back
+_KINDS = "biuf"
+
+
+class DecodeError(ValueError):
+    """Data that is not what :func:`dumps` writes, or larger than the caps."""
+
+
+def cut(text: str, limit: int = MAX_TEXT) -> str:
+    """``text``, at most ``limit`` characters, saying so when it was cut."""
+    return text if len(text) <= limit else text[: max(limit - 8, 0)] + " ... cut"
 
 
 def encode(obj: Any) -> tuple[str, dict[str, np.ndarray]]:
@@ -265,12 +290,15 @@ def encode(obj: Any) -> tuple[str, dict[str, np.ndarray]]:
     def enc(v: Any) -> Any:
         if isinstance(v, np.ndarray):
             key = f"a{len(arrays)}"
-            arrays[key] = v
+            arrays[key] = np.ascontiguousarray(v)  # C order: the decoder takes no other
             return {"__array__": key}
         if isinstance(v, Probe):
             return {"__probe__": [v.kind, v.name, enc(v.A), v.scale]}
         if isinstance(v, Outcome):
-            return {"__outcome__": enc(vars(v))}
+            fields = vars(v).copy()
+            fields["error"] = None if v.error is None else cut(str(v.error))
+            fields["warnings"] = [cut(str(w), 500) for w in v.warnings[:5]]
+            return {"__outcome__": enc(fields)}
         if isinstance(v, Step):
             return {"__step__": [v.fn, list(v.args), enc(v.out)]}
         if isinstance(v, dict):
@@ -284,28 +312,87 @@ def encode(obj: Any) -> tuple[str, dict[str, np.ndarray]]:
     return json.dumps(enc(obj), allow_nan=True), arrays
 
 
-def decode(text: str, arrays: Mapping[str, np.ndarray]) -> Any:
-    """Inverse of :func:`encode`."""
+def _outcome(fields: Any) -> Outcome:
+    """An Outcome from decoded fields, each of the type it must have."""
+    if not isinstance(fields, dict) or not set(fields) <= {
+        "values",
+        "error",
+        "mutated",
+        "warnings",
+        "seconds",
+    }:
+        raise DecodeError("an outcome with unexpected fields")
+    error = fields.get("error")
+    seconds = fields.get("seconds", 0.0)
+    values = fields.get("values", {})
+    lists = [fields.get(k, []) for k in ("mutated", "warnings")]
+    if not (
+        isinstance(values, dict)
+        and (error is None or isinstance(error, str))
+        and type(seconds) in (int, float)
+        and all(isinstance(x, list) and all(isinstance(t, str) for t in x) for x in lists)
+    ):
+        raise DecodeError("an outcome with fields of the wrong type")
+    return Outcome(
+        values=values,
+        error=None if error is None else cut(error),
+        mutated=[cut(t, 200) for t in lists[0][:100]],
+        warnings=[cut(t, 500) for t in lists[1][:5]],
+        seconds=float(seconds),
+    )
 
-    def dec(v: Any) -> Any:
+
+def decode(text: str, arrays: Mapping[str, np.ndarray]) -> Any:
+    """Inverse of :func:`encode`, for untrusted text: nesting, size, keys and types checked
+    (:class:`DecodeError` otherwise)."""
+    if len(text) > MAX_JSON_BYTES:
+        raise DecodeError(f"the JSON is larger than {MAX_JSON_BYTES} bytes")
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise DecodeError("the JSON is nested too deeply") from None
+    nodes = 0
+
+    def dec(v: Any, depth: int) -> Any:
+        nonlocal nodes
+        nodes += 1
+        if depth > MAX_DEPTH or nodes > MAX_NODES:
+            raise DecodeError("the data is nested too deeply or too large")
         if isinstance(v, list):
-            return [dec(x) for x in v]
+            return [dec(x, depth + 1) for x in v]
         if not isinstance(v, dict):
             return v
-        if "__array__" in v:
-            return np.asarray(arrays[v["__array__"]])
-        if "__probe__" in v:
-            kind, name, A, scale = v["__probe__"]
-            return Probe(kind, name, dec(A), scale)
-        if "__outcome__" in v:
-            return Outcome(**dec(v["__outcome__"]))
-        if "__step__" in v:
-            fn, args, out = v["__step__"]
-            out = dec(out)
-            return Step(fn, tuple(args), tuple(out) if isinstance(out, list) else out)
-        return {k: dec(x) for k, x in v["__dict__"]}
+        if len(v) != 1:
+            raise DecodeError("an object that encode() does not write")
+        ((tag, body),) = v.items()
+        if tag == "__array__":
+            if not isinstance(body, str) or body not in arrays:
+                raise DecodeError("a reference to a missing array")
+            return np.asarray(arrays[body])
+        if tag == "__probe__":
+            kind, name, A, scale = body
+            return Probe(str(kind), str(name), dec(A, depth + 1), float(scale))
+        if tag == "__outcome__":
+            return _outcome(dec(body, depth + 1))
+        if tag == "__step__":
+            fn, args, out = body
+            out = dec(out, depth + 1)
+            return Step(
+                str(fn), tuple(map(str, args)), tuple(out) if isinstance(out, list) else out
+            )
+        if tag == "__dict__" and isinstance(body, list):
+            pairs = [(k, dec(x, depth + 1)) for k, x in body]
+            if not all(isinstance(k, str) and len(k) <= 200 for k, _ in pairs):
+                raise DecodeError("a dictionary key that is not a short string")
+            return dict(pairs)
+        raise DecodeError("an object that encode() does not write")
 
-    return dec(json.loads(text))
+    try:
+        return dec(data, 0)
+    except (TypeError, ValueError, KeyError) as exc:
+        if isinstance(exc, DecodeError):
+            raise
+        raise DecodeError(f"malformed data ({type(exc).__name__})") from None
 
 
 def dumps(obj: Any) -> bytes:
@@ -317,9 +404,71 @@ def dumps(obj: Any) -> bytes:
     return buf.getvalue()
 
 
-def loads(data: bytes) -> Any:
-    """Inverse of :func:`dumps`; never unpickles (``allow_pickle=False``)."""
-    with np.load(io.BytesIO(data), allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files if k != "__json__"}
-        text = z["__json__"].tobytes().decode()
-    return decode(text, arrays)
+def _read_member(
+    z: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, max_entries: int
+) -> np.ndarray:
+    """One ``.npy`` member, its header checked before its data is allocated."""
+    with z.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise DecodeError(f"{info.filename}: .npy version {version}")
+        if dtype.kind not in _KINDS or dtype.fields is not None or dtype.subdtype is not None:
+            raise DecodeError(f"{info.filename}: dtype {dtype} (only numbers come back)")
+        if fortran or len(shape) > MAX_NDIM:
+            raise DecodeError(f"{info.filename}: a Fortran-order or {len(shape)}-d array")
+        entries = 1
+        for n in shape:
+            entries *= max(int(n), 1)
+            if entries > max_entries:
+                raise DecodeError(f"{info.filename}: more than {max_entries} entries")
+        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if nbytes > budget or nbytes > info.file_size - f.tell():
+            raise DecodeError(f"{info.filename}: {nbytes} bytes claimed, fewer there")
+        data = f.read(nbytes)
+    if len(data) != nbytes:
+        raise DecodeError(f"{info.filename}: the data is cut short")
+    return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+
+
+def loads(data: bytes, max_bytes: int = MAX_BYTES) -> Any:
+    """Inverse of :func:`dumps` for untrusted bytes: no pickle, only numeric C-order arrays,
+    and no allocation past ``max_bytes`` whatever the archive claims (:class:`DecodeError`)."""
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise DecodeError(f"not an archive ({exc})") from None
+    with z:
+        members = z.infolist()
+        names = [i.filename for i in members]
+        if len(members) > MAX_ENTRIES or len(set(names)) != len(names):
+            raise DecodeError(f"{len(members)} members, or repeated names")
+        if sum(i.file_size for i in members) > max_bytes:
+            raise DecodeError(f"the results are larger than {max_bytes} bytes")
+        arrays: dict[str, np.ndarray] = {}
+        budget = max_bytes
+        for info in members:
+            key = info.filename.removesuffix(".npy")
+            if not info.filename.endswith(".npy") or info.compress_type not in (
+                zipfile.ZIP_STORED,
+                zipfile.ZIP_DEFLATED,
+            ):
+                raise DecodeError(f"an unexpected member {info.filename[:60]!r}")
+            try:
+                cap = MAX_JSON_BYTES if key == "__json__" else MAX_ELEMENTS
+                arrays[key] = _read_member(z, info, budget, cap)
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+                if isinstance(exc, DecodeError):
+                    raise
+                raise DecodeError(f"{info.filename[:60]}: {str(exc)[:200]}") from None
+            budget -= arrays[key].nbytes
+    text = arrays.pop("__json__", None)
+    if text is None or text.dtype != np.uint8 or text.ndim != 1:
+        raise DecodeError("no JSON part")
+    try:
+        return decode(text.tobytes().decode("utf-8"), arrays)
+    except UnicodeDecodeError:
+        raise DecodeError("the JSON part is not UTF-8") from None

@@ -7,6 +7,7 @@ from backprop_ref.specs import (
     backprop_network,
     gradient_checking,
     jacobians,
+    l07_normalisation,
     linear_layer,
 )
 from backprop_ref.specs.core import Spec
@@ -14,7 +15,14 @@ from backprop_ref.specs.lesson import Lesson
 
 LESSONS: dict[str, Lesson] = {
     m.LESSON.name: m.LESSON
-    for m in (jacobians, gradient_checking, linear_layer, activations_losses, backprop_network)
+    for m in (
+        jacobians,
+        gradient_checking,
+        linear_layer,
+        activations_losses,
+        backprop_network,
+        l07_normalisation,
+    )
 }
 
 SPECS: dict[str, Spec] = {s.name: s for lesson in LESSONS.values() for s in lesson.specs}

@@ -1144,5 +1144,393 @@ CASES: tuple[Case, ...] = (
     ),
 )
 
+# ==========================================================================================
+# Trust gaps (issue 11): active content in pages, forged verification results, the
+# grader's own bounds, and code that a ``def`` runs when it is defined. Every feedback page
+# of the batch is also checked, whole, by autograder.safe_html.active_content.
+# ==========================================================================================
+
+PAGE_MARKDOWN = {
+    "page_markdown_script": [
+        "<script>alert('md')</script>",
+        "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+        '<script type="text/x-mathjax-config">alert("config")</script>',
+        "<template><script>alert(1)</script></template>",
+        '<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>',
+    ],
+    "page_markdown_handlers": [
+        "<img src=x onerror=alert(1)>",
+        "<svg onload=alert(2)></svg>",
+        "<details open ontoggle=alert(3)><summary>s</summary></details>",
+        "<body onload=alert(4)>",
+        "<p style=\"width: expression(alert(5))\" onmouseover='alert(6)'>hover</p>",
+    ],
+    "page_markdown_links": [
+        "[plain](javascript:alert(1)) [case](JaVaScRiPt:alert(2))",
+        '<a href="&#106;avascript:alert(3)">entity</a> <a href="java&#09;script:alert(4)">tab</a>',
+        "<javascript:alert(5)> [vb](vbscript:msgbox(6))",
+        "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCg3KTwvc2NyaXB0Pg==) "
+        "![i](javascript:alert(8))",
+        "$\\href{javascript:alert(9)}{math link}$",
+    ],
+    "page_markdown_embeds": [
+        '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
+        "<svg><script>alert(2)</script></svg>",
+        '<meta http-equiv="refresh" content="0;url=javascript:alert(3)"><base href="javascript:/">',
+        "<form action=javascript:alert(4)><button>go</button></form>",
+        '<object data="data:text/html,<script>alert(5)</script>"></object>'
+        "<embed src=javascript:alert(6)>",
+        "<style>@import 'http://evil.example/x.css'; body{background:url(javascript:alert(7))}"
+        "</style>",
+    ],
+}
+
+PAGE_OUTPUTS = """
+from IPython.display import HTML, SVG, Javascript, Latex, Markdown, display
+display(Javascript("alert('js')"))
+display({"application/javascript": "alert('raw js')", "text/plain": "js"}, raw=True)
+display(HTML("<script>alert('html')</script><b>bold</b>"))
+display(HTML("<img src=x onerror=alert('html img')>"))
+display(SVG('<svg xmlns="http://www.w3.org/2000/svg"><script>alert("svg")</script></svg>'))
+display(Markdown("[md](javascript:alert('markdown output'))"))
+display(Latex(r"$\\href{javascript:alert('latex')}{x}$"))
+HTML("<svg onload=alert('result')></svg>")
+"""
+
+PAGE_OUTPUT_METADATA = """
+from IPython.display import display
+display({"text/html": "<script>alert('isolated')</script>"}, raw=True,
+        metadata={"text/html": {"isolated": True}})
+display({"application/vnd.jupyter.widget-view+json": {"model_id": "m", "version_major": 2,
+         "version_minor": 0}, "text/plain": "a widget"}, raw=True)
+display({"image/png": 'x" onerror="alert(1)'}, raw=True)
+display({"image/svg+xml": "<svg onload=alert(2)/>", "application/pdf": "JVBERi0="}, raw=True)
+"""
+
+PAGE_FORGED_RECORDS = """
+import json
+nb = json.load(open("in.ipynb"))
+code = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"]
+html = {"output_type": "display_data", "data": {"text/html": "<script>alert('forged')</script>"},
+        "metadata": {"text/html": {"isolated": True}}}
+error = {"output_type": "error", "ename": "<script>alert('ename')</script>",
+         "evalue": "<img src=x onerror=alert(1)>", "traceback": ["<script>alert(2)</script>"]}
+stream = {"output_type": "stream", "name": "stdout", "text": "x",
+          "data": {"text/html": "<script>alert('stream')</script>"}}
+with open("cells.jsonl", "a") as f:
+    f.write(json.dumps({"index": code[0], "execution_count": 1, "outputs": [html, error]}) + "\\n")
+    f.write(json.dumps({"index": code[1], "execution_count": 2, "outputs": [stream]}) + "\\n")
+print("forged")
+"""
+
+RAISES_HTML = """def apply_jacobian(dL_dy, J):
+    message = "<script>alert('message')</script><img src=x onerror=alert(1)>"
+    raise ValueError(message + "x" * 100_000)
+"""
+
+
+def _markdown_cells(*texts: str) -> Callable[[nbformat.NotebookNode, Ctx], None]:
+    def change(nb: nbformat.NotebookNode, ctx: Ctx) -> None:
+        nb.cells += [
+            nbformat.v4.new_markdown_cell(f"{t}\n\nvisible text {i}") for i, t in enumerate(texts)
+        ]
+
+    return change
+
+
+def _notebook_metadata(nb: nbformat.NotebookNode, ctx: Ctx) -> None:
+    widget = {"model_name": "HTMLModel", "state": {"value": "<script>alert('widget')</script>"}}
+    nb.metadata["widgets"] = {
+        "application/vnd.jupyter.widget-state+json": {
+            "state": {"m": widget},
+            "version_major": 2,
+            "version_minor": 0,
+        }
+    }
+    nb.metadata["title"] = "</title><script>alert('title')</script>"
+    raw = nbformat.v4.new_raw_cell("<script>alert('raw cell')</script>")
+    raw.metadata["format"] = "text/html"
+    raw.metadata["raw_mimetype"] = "text/html"
+    attached = nbformat.v4.new_markdown_cell("[open me](attachment:page.html)")
+    attached["attachments"] = {"page.html": {"text/html": "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="}}
+    nb.cells += [raw, attached]
+
+
+# ------------------------------------------------------------ forged verification results
+
+FORGE = '''
+def linear_backward(dL_dy, x, W):
+    """The instructor's answer, plus results forged for the functions verified before it
+    (their out-<k>.npz files are already written, and writable, when this one runs)."""
+    if not getattr(linear_backward, "forged", False):
+        import io, json, zipfile
+        import numpy as np
+
+        def npy(descr, shape, data=b"", fortran=False):
+            f = io.BytesIO()
+            header = {"descr": descr, "fortran_order": fortran, "shape": shape}
+            np.lib.format.write_array_header_1_0(f, header)
+            return f.getvalue() + data
+
+        def forge(k, members, text=None, compress=zipfile.ZIP_STORED):
+            if text is None:
+                ref = {"__dict__": [["result", {"__array__": "a0"}]]}
+                text = json.dumps([{"__outcome__": {"__dict__": [["values", ref]]}}])
+            text = text.encode() if isinstance(text, str) else text
+            try:
+                with zipfile.ZipFile(f"out-{k}.npz", "w", compress) as z:
+                    for name, data in members.items():
+                        z.writestr(name + ".npy", data)
+                    z.writestr("__json__.npy", npy("|u1", (len(text),), text))
+            except OSError:
+                pass
+@ATTACKS@
+        linear_backward.forged = True
+    return _honest_backward(dL_dy, x, W)
+'''
+
+FORGED_ARCHIVES = """
+        forge(0, {"a0": npy("<f8", (10_000_000, 0))})  # ~300 bytes, 10 million entries
+        forge(1, {"a0": npy("<f8", (1_000_000,), bytes(64))})  # 8 MB claimed, 64 B there
+        obj = io.BytesIO()
+        np.save(obj, np.array([{"pickled": 1}], dtype=object), allow_pickle=True)
+        forge(2, {"a0": obj.getvalue()})  # a pickled object array
+        forge(3, {"a0": npy("|u1", (80 * 2**20,), bytes(80 * 2**20))}, None, zipfile.ZIP_DEFLATED)
+        forge(4, {"a0": npy("<f8", (2, 2), bytes(32), fortran=True)})  # Fortran order
+        forge(5, {f"a{i}": npy("<f8", (0,)) for i in range(5000)})  # 5000 members
+"""
+
+FORGED_JSON = """
+        forge(0, {}, "[" * 100_000 + "]" * 100_000)  # JSON nested 100,000 deep
+        forge(1, {"a0": npy("<f8", (1,), bytes(8))}, '[{"__outcome__": {"__dict__": [[1, 2]]}}]')
+        nan = json.dumps([{"__outcome__": {"__dict__": [["values", {"__dict__": [
+            ["result", float("nan")]]}]]}}] * 3)
+        forge(2, {}, nan)  # NaN where numbers are expected
+        huge = json.dumps([{"__outcome__": {"__dict__": [["error", "E" * 3_000_000]]}}] * 1)
+        forge(3, {}, huge)  # a 3 MB error message
+        forge(4, {}, '[{"__outcome__": {"__dict__": [["__class__", 1]]}}]')  # unknown field
+        forge(5, {}, json.dumps(["x" * 5_000_000]))  # a 5 MB JSON part
+"""
+
+
+def _forging(attacks: str) -> Build:
+    def build(ctx: Ctx) -> Submission:
+        honest = ctx.solutions["sol_linear_backward"].replace(
+            "def linear_backward(", "def _honest_backward("
+        )
+        source = honest + "\n" + FORGE.replace("@ATTACKS@", attacks.strip("\n"))
+        return Submission(dump(perfect(ctx, {"sol_linear_backward": source})))
+
+    return build
+
+
+# ---------------------------------------------------------------- the grader's own bounds
+
+RECORD_FLOOD = """
+import json, os
+line = json.dumps({"index": 0, "execution_count": 1, "outputs": []}) + "\\n"
+huge = json.dumps({"index": 1, "execution_count": 1, "outputs": [
+    {"output_type": "stream", "name": "stdout", "text": "x" * 5_000_000}]}) + "\\n"
+with open("cells.jsonl", "a") as f:
+    for _ in range(250):
+        f.write(line * 4000)  # a million small records, ~50 MB
+    f.write(huge)
+os._exit(0)  # the kernel dies: nothing after the flood is written
+"""
+
+PIPE_FLOOD = """
+import os, sys
+fd = getattr(sys.stdout, "_original_stdstream_copy", None)  # ipykernel keeps the real stdout
+try:
+    out = os.fdopen(os.dup(fd if fd is not None else 1), "wb", buffering=0)
+    for _ in range(2048):
+        out.write(b"x" * 2**20)  # 2 GB down the executor's stdout: the grader's pipe
+    print("all written")
+except OSError as exc:
+    print("pipe closed:", type(exc).__name__)
+"""
+
+OUTPUT_PER_CELL = 180_000  # under the per-cell cap (256 KB), 40 cells: 7 MB in all
+
+
+def _big_outputs(nb: nbformat.NotebookNode, ctx: Ctx) -> None:
+    at = _where(nb, "start")
+    for i in range(40):
+        nb.cells.insert(at, nbformat.v4.new_code_cell(f"print('{i}' + 'y' * {OUTPUT_PER_CELL})"))
+
+
+# ------------------------------------------------------------- code that a def runs
+
+
+def _signature(fn: str, signature: str, before: str = "") -> Build:
+    """The instructor's answer for ``fn`` with another ``def`` line (and code before it)."""
+
+    def build(ctx: Ctx) -> Submission:
+        source = ctx.solutions[f"sol_{fn}"]
+        old = next(line for line in source.splitlines() if line.startswith(f"def {fn}("))
+        answer = before + source.replace(old, signature)
+        return Submission(dump(perfect(ctx, {f"sol_{fn}": answer})))
+
+    return build
+
+
+DEFAULT_REASON = "the default value of its parameter"
+
+CASES += (
+    # active content in the pages a student or an instructor opens
+    *(
+        Case(name, "pages", f"markdown: {len(texts)} variants", edited(_markdown_cells(*texts)))
+        for name, texts in PAGE_MARKDOWN.items()
+    ),
+    Case(
+        "page_outputs",
+        "pages",
+        "display(Javascript), HTML/SVG/Markdown/LaTeX outputs with scripts",
+        cell(PAGE_OUTPUTS, "start"),
+        shows=("application/javascript", "image/svg+xml"),
+    ),
+    Case(
+        "page_output_metadata",
+        "pages",
+        "isolated (iframe) HTML, a widget view, an image/png attribute break-out",
+        cell(PAGE_OUTPUT_METADATA, "start"),
+        shows=("isolated", "widget-view"),
+    ),
+    Case(
+        "page_notebook_metadata",
+        "pages",
+        "widget state, a title, a raw HTML cell, an HTML attachment",
+        edited(_notebook_metadata),
+    ),
+    Case(
+        "page_forged_records",
+        "pages",
+        "forged kernel records: isolated HTML, HTML in an error, a stream with HTML",
+        cell(PAGE_FORGED_RECORDS, "end"),
+        shows=("forged", "malformed output"),
+    ),
+    Case(
+        "page_message",
+        "pages",
+        "a graded function raises an exception with HTML, 100 kB long",
+        cell(sol_apply_jacobian=RAISES_HTML),
+        loses=F({"apply_jacobian"}),
+        reason="... cut",
+    ),
+    # forged verification results (the later function writes the earlier ones' results)
+    Case(
+        "forged_archives",
+        "cheat",
+        "forged results: 10M entries in 300 B, a claimed size, pickle, zip bomb, Fortran order",
+        _forging(FORGED_ARCHIVES),
+        loses=F(FUNCTIONS[:6]),
+        status="needs_attention",
+        reason="could not be read back",
+    ),
+    Case(
+        "forged_json",
+        "cheat",
+        "forged results: deep JSON, int keys, NaN, a 3 MB error, unknown fields, 5 MB JSON",
+        _forging(FORGED_JSON),
+        loses=F(FUNCTIONS[:6]),
+        status="needs_attention",
+        reason="NaN or infinity",
+    ),
+    # the grader's own time and memory
+    Case(
+        "res_record_flood",
+        "resources",
+        "a million forged records (50 MB), one of 5 MB, then the kernel dies",
+        cell(RECORD_FLOOD, "end"),
+        shows=("not run: the notebook stopped",),
+    ),
+    Case(
+        "res_pipe_flood",
+        "resources",
+        "2 GB written to the executor's stdout (the grader's pipe)",
+        cell(PIPE_FLOOD, "start"),
+        shows=("pipe closed: BrokenPipeError",),
+    ),
+    Case(
+        "res_output_budget",
+        "resources",
+        "40 cells of 180 kB each: under every cell's cap, 7 MB in all",
+        edited(_big_outputs),
+        shows=("[output dropped: the notebook's outputs passed",),
+    ),
+    # code that a def runs when it is defined (defaults, annotations, decorators)
+    Case(
+        "def_default_call",
+        "definitions",
+        "a default value that calls print() when the def runs",
+        _signature("linear_forward", "def linear_forward(x, W, b, h=print('defined')):"),
+        loses=F({"linear_forward"}),
+        status="needs_attention",
+        reason=DEFAULT_REASON + " h",
+    ),
+    Case(
+        "def_kwonly_default",
+        "definitions",
+        "a keyword-only default that opens a file",
+        _signature(
+            "jacobian_shapes", "def jacobian_shapes(N, M_in, M_out, *, log=open('/dev/null')):"
+        ),
+        loses=F({"jacobian_shapes"}),
+        status="needs_attention",
+        reason=DEFAULT_REASON + " log",
+    ),
+    Case(
+        "def_lambda_default",
+        "definitions",
+        "a default that calls a lambda",
+        _signature(
+            "linear_jacobian_W",
+            "def linear_jacobian_W(x, W, pid=(lambda: __import__('os').getpid())()):",
+        ),
+        loses=F({"linear_jacobian_W"}),
+        status="needs_attention",
+        reason=DEFAULT_REASON + " pid",
+    ),
+    Case(
+        "def_walrus_default",
+        "definitions",
+        "a walrus in a default",
+        _signature("linear_jacobian_x", "def linear_jacobian_x(x, W, h=(_h := 1e-5)):"),
+        loses=F({"linear_jacobian_x"}),
+        status="needs_attention",
+        reason=DEFAULT_REASON + " h",
+    ),
+    Case(
+        "def_annotations",
+        "definitions",
+        "annotations that run code (parameters, return, a top-level variable)",
+        _signature(
+            "linear_backward",
+            "def linear_backward(dL_dy: print('a'), x, W) -> __import__('os').getpid():",
+            "LIMIT: print('annotated') = 3\n",
+        ),
+    ),
+    Case(
+        "def_decorator_class",
+        "definitions",
+        "a decorator, a class body and a global statement at top level",
+        _signature(
+            "contraction_subscripts",
+            "@(lambda f: print('decorator ran') or f)\ndef contraction_subscripts():",
+            "class Sneaky:\n    print('class body')\n\nglobal contraction_subscripts\n",
+        ),
+    ),
+    Case(
+        "def_literal_defaults",
+        "definitions",
+        "honest literal defaults (h=1e-5, None, a tuple, -1, 2**-52)",
+        _signature(
+            "linear_forward",
+            "def linear_forward(x, W, b, h=1e-5, n=None, t=(1, 'a'), s=-1, e=2 ** -52):",
+        ),
+    ),
+)
+CATEGORIES = (*CATEGORIES, "pages", "definitions")
+
 BY_NAME = {c.name: c for c in CASES}
 VICTIM = "ok_victim"
