@@ -9,7 +9,7 @@ export MPLBACKEND := Agg
 # Deterministic BLAS threading for reproducible figures and fair benchmarks.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: demo test test-fast lint notebooks benchmark clean venv
+.PHONY: demo test test-fast lint notebooks benchmark clean venv site
 
 venv: $(STAMP)
 
@@ -23,6 +23,10 @@ $(STAMP): pyproject.toml
 DEMO_COURSE ?= demo-course
 demo: $(STAMP)
 	$(BIN)/python -m autograder demo --course $(DEMO_COURSE)
+
+# The self-study site (site/index.html), usable offline: see autograder/site.py.
+site: $(STAMP)
+	$(BIN)/python -m autograder.site --out site
 
 lint: $(STAMP)
 	$(BIN)/ruff check backprop_ref autograder tests benchmarks
@@ -46,4 +50,4 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_grading.py
 
 clean:
-	rm -rf $(VENV) course .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) course site .pytest_cache .mypy_cache .ruff_cache

@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 from traitlets.config import Config
 
-from autograder import nbg, safe_html
+from autograder import mathjax, nbg, safe_html
 from autograder.answers import grade_id
 from autograder.course import Course
 from autograder.results import SubmissionResult, load_all
@@ -79,6 +79,9 @@ def feedback(
     written = []
     extra = Config()
     extra.CourseDirectory.autograded_directory = STAGING
+    # Math from the copy in feedback/_mathjax, not a CDN (see autograder.mathjax).
+    extra.HTMLExporter.update(mathjax.nbgrader_config())
+    mathjax.install(course.path("feedback"))
     api = nbg.open_api(course.root, course.db_url, extra)
     for result in load_all(course.path("results")):
         if assignments and result.assignment not in assignments:

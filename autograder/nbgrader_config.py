@@ -86,3 +86,9 @@ c.Autograde.autograde_preprocessors = [
 c.SandboxedExecute.readable = [str(pathlib.Path(backprop_ref.__file__).parent)]
 c.SandboxedExecute.cell_timeout = 60
 c.SandboxedExecute.notebook_timeout = 300
+
+# Feedback and formgrader pages load MathJax from a local copy, not from a CDN
+# (autograder/mathjax.py; formgrader uses the Jupyter server's /static/jupyter_server_mathjax).
+c.HTMLExporter.template_file = str(
+    pathlib.Path(__file__).resolve().parent / "templates" / "offline_math.html.j2"
+)

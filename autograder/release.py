@@ -9,6 +9,7 @@ and the worked solutions as HTML (executed, hidden tests removed).
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -21,6 +22,8 @@ from autograder.authoring import lesson_dirs
 from autograder.course import Course
 
 REPO = Path(__file__).resolve().parents[1]
+# Figures on the self-study pages: the kernel draws inline even when MPLBACKEND=Agg is set.
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
 class ReleaseError(RuntimeError):
@@ -55,6 +58,7 @@ def release(
         src = course.path("source", name)
         src.mkdir(parents=True, exist_ok=True)
         shutil.copy(repo / "notebooks" / name / f"{name}.ipynb", src / f"{name}.ipynb")
+        complete_language_info(src / f"{name}.ipynb")
         with nbg.quiet_logs():
             result = api.generate_assignment(name)
         if not result.get("success"):
@@ -64,6 +68,28 @@ def release(
         if self_study:
             write_self_study(course, name, execute=execute_solutions)
     return names
+
+
+def complete_language_info(path: Path) -> None:
+    """Give the notebook the ``language_info`` a Python 3 kernel reports.
+
+    The lessons carry only ``{"name": "python"}`` (jupytext writes no more); JupyterLab
+    fills in the rest from the kernel as soon as the notebook opens, and the student sees a
+    freshly released notebook marked as modified. With the full record it stays clean.
+    """
+    import platform
+
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["language_info"] = {
+        "codemirror_mode": {"name": "ipython", "version": 3},
+        "file_extension": ".py",
+        "mimetype": "text/x-python",
+        "name": "python",
+        "nbconvert_exporter": "python",
+        "pygments_lexer": "ipython3",
+        "version": platform.python_version(),
+    }
+    nbformat.write(nb, path)
 
 
 def template_paths(course: Course, name: str) -> tuple[Path, Path]:
@@ -103,21 +129,40 @@ def _set_deadline(course: Course, name: str, deadline: object) -> None:
 
 
 def write_self_study(course: Course, name: str, *, execute: bool = True) -> Path:
-    """Student notebook plus worked solutions (HTML) for self-learners."""
+    """Student notebook plus the lesson with worked solutions (HTML) for self-learners.
+
+    The solutions page is the source notebook, hidden tests removed, executed with the
+    inline matplotlib backend (whatever ``MPLBACKEND`` the caller has, so every figure is
+    on the page), each solution behind a ``<details>`` toggle, math from the MathJax copy in
+    ``self-study/_mathjax`` (:mod:`autograder.mathjax`).
+    """
     from nbconvert import HTMLExporter
     from nbgrader.preprocessors import ClearHiddenTests
+
+    from autograder import mathjax, site
+    from autograder.answers import nbgrader_meta, solution_text
 
     out = course.path("self-study", name)
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy(course.path("release", name, f"{name}.ipynb"), out / f"{name}.ipynb")
     nb = nbformat.read(course.path("source", name, f"{name}.ipynb"), as_version=4)
     nb, _ = ClearHiddenTests().preprocess(nb, {})
+    for cell in nb.cells:
+        if nbgrader_meta(cell).get("solution"):
+            cell.source = solution_text(cell.source)
     if execute:
         from nbclient import NotebookClient
 
         client = NotebookClient(
             nb, timeout=120, allow_errors=True, resources={"metadata": {"path": str(out)}}
         )
-        client.execute(stderr=subprocess.DEVNULL)  # the kernel's own start-up chatter
-    html, _ = HTMLExporter(template_name="lab").from_notebook_node(safe_html.clean_notebook(nb))
-    return safe_html.write_page(out / f"{name}-solutions.html", html)
+        env = {**os.environ, "MPLBACKEND": INLINE_BACKEND}
+        client.execute(stderr=subprocess.DEVNULL, env=env)  # no kernel start-up chatter
+    settings = mathjax.exporter_settings(out, mathjax.install(out.parent))
+    html, _ = HTMLExporter(**settings).from_notebook_node(
+        safe_html.clean_notebook(nb),
+        resources={"course_nav": site.lesson_nav(name, lessons_in())},
+    )
+    target = safe_html.write_page(out / f"{name}-solutions.html", html)
+    site.write_index(out.parent)
+    return target

@@ -65,30 +65,42 @@ def plot_distribution(results: list[SubmissionResult], path: Path) -> Path:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    from backprop_ref.plots import course_style
+    from backprop_ref.plots import COURSE_RC, PALETTE
 
     assignments = sorted({r.assignment for r in results})
-    with course_style():
-        fig, axes = plt.subplots(
-            len(assignments) or 1,
-            1,
-            figsize=(6, 1.8 * max(len(assignments), 1)),
-            sharex=True,
-            squeeze=False,
-        )
+    # A file read on its own (not on a notebook's theme): opaque white, dark text.
+    rc = {
+        **COURSE_RC,
+        "figure.facecolor": "white",
+        "axes.facecolor": "white",
+        "savefig.facecolor": "white",
+        "savefig.transparent": False,
+        "text.color": "#222222",
+        "axes.labelcolor": "#222222",
+        "axes.titlecolor": "#222222",
+        "xtick.color": "#333333",
+        "ytick.color": "#333333",
+        "axes.edgecolor": "#555555",
+        "font.size": 11,
+    }
+    rows = max(len(assignments), 1)
+    with plt.rc_context(rc):
+        fig, axes = plt.subplots(rows, 1, figsize=(9, 2.4 * rows + 0.8), sharex=True, squeeze=False)
         for ax, name in zip(axes[:, 0], assignments, strict=False):
             pct = [
                 100 * r.score / r.max_score
                 for r in results
                 if r.assignment == name and r.status != "missing" and r.max_score
             ]
-            ax.hist(pct, bins=list(range(0, 105, 5)))
+            ax.hist(pct, bins=list(range(0, 105, 5)), color=PALETTE[5], edgecolor="white")
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of students
-            ax.set_ylabel(name, rotation=0, ha="right", va="center")
+            ax.set_ylabel("students")
+            ax.set_title(f"{name} ({len(pct)} graded)", loc="left", fontsize=11)
+            ax.set_xlim(0, 100)
         axes[-1, 0].set_xlabel("score (% of the automatic and manual points)")
-        fig.suptitle("Score distribution")
+        fig.suptitle("Score distribution", fontsize=14, x=0.02, ha="left")
         fig.tight_layout()
-        fig.savefig(path, dpi=80, metadata={"Software": None})
+        fig.savefig(path, dpi=100, metadata={"Software": None})
         plt.close(fig)
     return path
 

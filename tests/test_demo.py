@@ -124,6 +124,7 @@ def test_feedback_never_shows_hidden_tests(demo: Course) -> None:
     for page in pages:
         html = page.read_text(encoding="utf-8")
         assert "hidden=True" not in html and "BEGIN HIDDEN TESTS" not in html, page
+        assert "cdnjs" not in html and "../../_mathjax/MathJax.js" in html, page  # offline
         assert safe_html.active_content(html) == [], page
     solutions = list(demo.path("self-study").rglob("*.html"))
     assert solutions
@@ -136,6 +137,12 @@ def test_feedback_never_shows_hidden_tests(demo: Course) -> None:
         encoding="utf-8"
     )
     assert "linear_backward: passed" in ada
+    assert (demo.path("feedback", "_mathjax", "MathJax.js")).exists()
+    released = sorted(p.name for p in demo.path("release").iterdir())
+    assert released
+    for name in released:  # every lesson's worked solutions show its figures, despite Agg
+        page = demo.path("self-study", name, f"{name}-solutions.html").read_text("utf-8")
+        assert 'src="data:image/png' in page, name
 
 
 def test_figure_is_reproducible(demo: Course, tmp_path: Path) -> None:

@@ -765,9 +765,9 @@ def draw_bytes(ax, sizes, table, xlabel):
     """One panel: a line per array, with the memory of two real machines for scale."""
     for name in table[0]:
         ax.loglog(sizes, [row[name] for row in table], label=name)
-    for limit, label, shift in [(16e9, "16 GB: a laptop", 0.25), (80e9, "80 GB: a big GPU", 2.5)]:
+    for limit, label, shift in [(16e9, "16 GB: a laptop", 1.9), (80e9, "80 GB: a big GPU", 2.2)]:
         ax.axhline(limit, color="grey", linestyle=":", linewidth=1)
-        ax.text(sizes[0], limit * shift, label, fontsize=8, va="center")
+        ax.text(sizes[0], limit * shift, label, fontsize=8, va="center")  # above its line
     powers = [1e3, 1e6, 1e9, 1e12, 1e15]
     ax.set_yticks(powers, ["1 kB", "1 MB", "1 GB", "1 TB", "1 PB"])
     ax.set_ylim(1e1, 1e16)
@@ -796,8 +796,9 @@ with course_style():
     left.scatter(Ms, bytes_W, color="C0", edgecolor="grey", zorder=3, label="your dy/dW, .nbytes")
     left.scatter(Ms, bytes_x, color="C1", edgecolor="grey", zorder=3, label="your dy/dx, .nbytes")
     left.set_ylabel("memory (float64)")
-    left.legend(fontsize=8, loc="upper left")
     fig.suptitle("Memory of the full derivative tensors against the compact gradients")
+    fig.legend(*left.get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=9)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))  # the legend below the panels, off the lines
 
 # %% [markdown]
 # Read the figure:
