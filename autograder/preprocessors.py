@@ -34,9 +34,9 @@ from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbformat.v4.rwbase import rejoin_lines
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
-from traitlets import Integer, List, Unicode
+from traitlets import Integer, List, Unicode, default
 
-from autograder.sandbox import Limits, Sandbox, Unsandboxed, read_output
+from autograder.sandbox import Limits, Sandbox, Unsandboxed, own_uid, read_output
 
 KERNEL_EXEC = Path(__file__).with_name("kernel_exec.py")
 RECORDS = "cells.jsonl"  # what kernel_exec.py writes: one JSON line per executed cell
@@ -171,7 +171,9 @@ class SandboxedExecute(NbGraderPreprocessor):  # type: ignore[misc]
     """Execute the notebook in a sandbox and copy back the outputs, capped in bytes."""
 
     sandbox = Unicode("bubblewrap", help="'bubblewrap' or 'none' (--no-sandbox)").tag(config=True)
-    uid = Integer(60000, help="unprivileged uid the sandboxed kernel runs as").tag(config=True)
+    uid = Integer(
+        help="unprivileged uid the sandboxed kernel runs as (default: one of this process's own)"
+    ).tag(config=True)
     readable = List(Unicode(), help="extra read-only paths (packages the lesson imports)").tag(
         config=True
     )
@@ -180,6 +182,10 @@ class SandboxedExecute(NbGraderPreprocessor):  # type: ignore[misc]
         config=True
     )
     max_cell_bytes = Integer(256 * 1024, help="bytes of output kept per cell").tag(config=True)
+
+    @default("uid")
+    def _own_uid(self) -> int:
+        return own_uid()
 
     def make_sandbox(self) -> Sandbox:
         if self.sandbox == "none":

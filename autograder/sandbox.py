@@ -14,16 +14,45 @@ grader's privileges and view of the disk.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import resource
 import selectors
 import signal
 import stat
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+UID_SPAN = 1000  # uids first .. first + UID_SPAN - 1 are the sandboxes'
+_UID_LOCK: list[object] = []  # the open lock file that holds this process's uid, and the uid
+
+
+def own_uid(first: int = 60000) -> int:
+    """A sandbox uid of this process's own, for as long as the process lives.
+
+    RLIMIT_NPROC counts processes per uid across the whole host, so two grading processes
+    (workers, test runs, two courses graded on one machine) must never share a uid: each
+    process takes the first uid from ``first`` whose lock file it can lock, and the kernel
+    releases the lock when the process ends.
+    """
+    if _UID_LOCK:
+        return int(_UID_LOCK[1])  # type: ignore[call-overload]
+    folder = Path(tempfile.gettempdir()) / "backprop-course-uids"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    for uid in range(first, first + UID_SPAN):
+        f = open(folder / f"{uid}.lock", "w")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            continue
+        _UID_LOCK[:] = [f, uid]
+        return uid
+    raise RuntimeError(f"all {UID_SPAN} sandbox uids from {first} are in use")
 
 
 @dataclass(frozen=True)

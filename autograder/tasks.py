@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import atexit
 import faulthandler
-import fcntl
 import hashlib
 import os
 import shutil
@@ -24,6 +23,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import nbg
+from autograder.sandbox import own_uid
 
 #: This process's private courses, one per assignment, and the source each was made from.
 _PRIVATE: dict[str, tuple[str, Path]] = {}
@@ -64,31 +64,9 @@ class TaskResult:
     infrastructure: bool = False  # failed for a reason of ours (a worker died or hung)
 
 
-UID_SPAN = 1000  # uids task.uid .. task.uid + UID_SPAN - 1 are the sandboxes'
-_UID_LOCK: list[object] = []  # the open lock file that holds this process's uid
-
-
 def worker_uid(task: Task) -> int:
-    """A sandbox uid of this process's own, for as long as the process lives.
-
-    RLIMIT_NPROC counts processes per uid across the whole host, so two workers (or two
-    grading runs on one machine) must never share a uid: each process takes the first uid
-    whose lock file it can lock, and the kernel releases the lock when the process ends.
-    """
-    if _UID_LOCK:
-        return int(_UID_LOCK[1])  # type: ignore[call-overload]
-    folder = Path(tempfile.gettempdir()) / "backprop-course-uids"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    for uid in range(task.uid, task.uid + UID_SPAN):
-        f = open(folder / f"{uid}.lock", "w")
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.close()
-            continue
-        _UID_LOCK[:] = [f, uid]
-        return uid
-    raise RuntimeError(f"all {UID_SPAN} sandbox uids from {task.uid} are in use")
+    """This process's own sandbox uid (:func:`autograder.sandbox.own_uid`), from ``task.uid``."""
+    return own_uid(task.uid)
 
 
 def remove_private_courses() -> None:
