@@ -18,10 +18,10 @@ from pathlib import Path
 import nbformat
 from traitlets.config import Config
 
-from autograder import nbg
+from autograder import manual, nbg
 from autograder.answers import grade_id
 from autograder.course import Course
-from autograder.results import SubmissionResult, load_all
+from autograder.results import SubmissionResult
 from backprop_ref.specs import LESSONS
 
 STAGING = "feedback-staging"
@@ -75,12 +75,14 @@ def summary_cell(result: SubmissionResult) -> nbformat.NotebookNode:
 def feedback(
     course: Course, assignments: list[str] | None = None, students: list[str] | None = None
 ) -> list[Path]:
-    """Write ``course/feedback/<student>/<assignment>/<assignment>.html`` for graded work."""
+    """Write ``course/feedback/<student>/<assignment>/<assignment>.html`` for graded work
+    (after bringing formgrader's scores into the results: :func:`autograder.manual.sync`)."""
     written = []
+    results = manual.sync(course)
     extra = Config()
     extra.CourseDirectory.autograded_directory = STAGING
     api = nbg.open_api(course.root, course.db_url, extra)
-    for result in load_all(course.path("results")):
+    for result in results:
         if assignments and result.assignment not in assignments:
             continue
         if students and result.student_id not in students:

@@ -19,19 +19,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 from traitlets.config import Config
 
-from autograder import gradebook
+from autograder import gradebook, manual
 from autograder.collect import content_warning
 from autograder.course import Course, LatePolicy, parse_time
 from autograder.release import template_paths
-from autograder.results import CellResult, Status, SubmissionResult, load_all, worst, write_csvs
+from autograder.results import CellResult, Status, SubmissionResult
 from autograder.sandbox import Sandbox, Unsandboxed
 from autograder.tasks import Task, TaskResult
-from autograder.verify import course_secret, verification_seed
-from backprop_ref.specs import LESSONS, Lesson
+from autograder.verify import StageVerdict, course_secret, verification_seed
+from backprop_ref.specs import LESSONS, GradedCell, Lesson
 
 DIFFER = "results differ between the notebook and verification"
+MISSED = (
+    "passes the notebook's own tests, but fails on new inputs of the same kind (a bug those "
+    "tests miss)"
+)
+UNCLEAN = "the notebook's test did not run cleanly"
 
 
 @dataclass(frozen=True)
@@ -198,14 +204,42 @@ class Grader:
             result = _blank(lesson, task.student, status, out.reason)
         else:
             start = time.perf_counter()
-            gb = self.gradebook()
-            manual = gradebook.manual_scores(gb, task.student, task.assignment)
-            result = combine(lesson, task.student, out, manual)
-            result.timestamp = _lateness(self.policy, result, task.timestamp)
-            gradebook.record(gb, self.course, result, out, task.timestamp)
+            result = combine(lesson, task.student, out)
+            changed = _set_basis(result, out, task, self.course.result_file(*_key(task)))
+            if task.timestamp:
+                result.timestamp = parse_time(task.timestamp).isoformat()
+            manual.apply_late_policy(self.policy, result)
+            gradebook.record(self.gradebook(), self.course, result, out, task.timestamp, changed)
             seconds["record"] = time.perf_counter() - start
         result.seconds = seconds
         self._save(result, self.fingerprint(path, task.assignment))
+
+
+def _key(task: Task) -> tuple[str, str]:
+    return task.student, task.assignment
+
+
+def _set_basis(result: SubmissionResult, out: TaskResult, task: Task, saved: Path) -> set[str]:
+    """Record what a hand-given score on each cell would refer to (a written answer's text;
+    for an autograded cell, the notebook); return the cells where it changed since the
+    submission was last graded (a hand-given score there needs grading again)."""
+    graded = _notebook(out.autograded)
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in (graded.cells if graded is not None else [])
+        if isinstance(c.get("metadata", {}).get("nbgrader", {}).get("grade_id"), str)
+    }
+    notebook = hashlib.sha256(task.notebook).hexdigest()
+    for c in result.cells:
+        text = answers.get(c.grade_id, "")
+        c.basis = notebook if c.function else hashlib.sha256(text.encode()).hexdigest()
+    if not saved.exists():
+        return set()
+    try:
+        before = {c.grade_id: c.basis for c in SubmissionResult.load(saved).cells}
+    except (OSError, ValueError, TypeError):
+        return set()
+    return {c.grade_id for c in result.cells if before.get(c.grade_id) not in ("", None, c.basis)}
 
 
 def grade(
@@ -242,58 +276,123 @@ def grade(
             workers.run_local(tasks, options.workers, options.task_timeout, on_result)
     finally:
         grader.close()
-    write_csvs(load_all(course.path("results")), course.path("reports"))
-    return sorted(grader.results, key=lambda r: (r.assignment, r.student_id))
+    synced = {(r.student_id, r.assignment): r for r in manual.sync(course)}  # + hand grades, CSVs
+    ran = {(r.student_id, r.assignment) for r in grader.results}
+    return [synced[k] for k in sorted(ran, key=lambda k: (k[1], k[0])) if k in synced]
 
 
-def combine(
-    lesson: Lesson, student: str, out: TaskResult, manual: dict[str, float | None]
-) -> SubmissionResult:
-    """Cell by cell: the verified result is authoritative; disagreements are flagged."""
-    cells = [_cell(cell, out, manual.get(cell.grade_id)) for cell in lesson.cells]
-    status = worst([c.status for c in cells])
-    reasons = sorted(
-        {
-            c.message if (c.function or "") in c.message else f"{c.function}: {c.message}"
-            for c in cells
-            if c.status == "needs_attention"
-        }
-    )
-    result = SubmissionResult(student, lesson.name, lesson.name, status, "; ".join(reasons), cells)
+def combine(lesson: Lesson, student: str, out: TaskResult) -> SubmissionResult:
+    """Cell by cell, what grading found (before any hand-given score: see
+    :mod:`autograder.manual`). Each test cell is scored by the verification of its own
+    stage; the notebook's verdict only decides whether a failure needs an instructor."""
+    graded = _notebook(out.autograded)
+    cells = [_cell(cell, out, graded) for cell in lesson.cells]
+    for c in cells:
+        c.auto_score, c.auto_status, c.auto_message = c.score, c.status, c.message
+    result = SubmissionResult(student, lesson.name, lesson.name, "graded", "", cells)
+    result.summarize()
     if out.verification is not None:
         result.verification = {
-            n: ("passed" if ok else msg) for n, (ok, msg) in sorted(out.verification.items())
+            n: "; ".join(
+                f"{stage}: {'passed' if s.passed else s.message}" for stage, s in v.stages.items()
+            )
+            for n, v in sorted(out.verification.items())
         }
     return result
 
 
-def _cell(cell: object, out: TaskResult, manual: float | None) -> CellResult:
-    from backprop_ref.specs import GradedCell
+def _notebook(data: bytes | None) -> nbformat.NotebookNode | None:
+    if data is None:
+        return None
+    try:
+        return nbformat.reads(data.decode("utf-8"), as_version=4)
+    except Exception:
+        return None
 
-    assert isinstance(cell, GradedCell)
+
+def _cell(cell: GradedCell, out: TaskResult, graded: nbformat.NotebookNode | None) -> CellResult:
     points = float(cell.points)
     kernel = out.grades.get(cell.grade_id)
     if cell.kind == "manual":
-        if manual is not None:
-            return CellResult(cell.grade_id, manual, points, "graded")
         if kernel == 0:  # nbgrader: the answer cell is unchanged from the student version
             return CellResult(cell.grade_id, 0.0, points, "graded", "no answer")
         return CellResult(cell.grade_id, None, points, "needs_manual", "awaiting manual grading")
-    kernel_score = kernel or 0.0
     if out.verification is None:
-        return CellResult(cell.grade_id, kernel_score, points, "graded", "", cell.spec, kernel)
-    passed, message = out.verification[cell.spec]  # type: ignore[index]
-    kernel_pass = kernel_score >= points
-    status: Status = "graded"
-    if passed != kernel_pass:
-        status = "needs_attention"
-        said = "passed" if kernel_pass else "failed"
-        message = f"{DIFFER}: the notebook's test {said}, verification " + (
-            "passed" if passed else f"failed: {message}"
-        )
-    return CellResult(
-        cell.grade_id, points if passed else 0.0, points, status, message, cell.spec, kernel
+        return CellResult(cell.grade_id, kernel or 0.0, points, "graded", "", cell.spec, kernel)
+    verdict = out.verification.get(cell.spec or "")
+    stage = verdict.stages.get(cell.kind) if verdict is not None else None
+    if stage is None:
+        why = f"{cell.spec}: this test cell was not verified"
+        return CellResult(cell.grade_id, 0.0, points, "needs_attention", why, cell.spec, kernel)
+    status, message = judge_cell(
+        kernel is not None and kernel >= points, stage, lambda: kernel_failure(graded, cell)
     )
+    score = points if stage.passed else 0.0
+    return CellResult(cell.grade_id, score, points, status, message, cell.spec, kernel)
+
+
+def judge_cell(
+    kernel_passed: bool, stage: StageVerdict, kernel_failure: Callable[[], tuple[bool, str]]
+) -> tuple[Status, str]:
+    """The status and message of a verified test cell (its score is the verification's).
+
+    - verified (fresh and fixed cases) and passed in the notebook: graded;
+    - failed the notebook's own cases, which the notebook reported as passed: the notebook's
+      verdict was not the function's (tampering, or code outside the function that changed
+      the test's outcome): ``needs_attention``;
+    - passed the notebook's own cases, failed fresh ones: a bug those cases miss; graded;
+    - passed verification, failed in the notebook: graded when the test did not run cleanly
+      there (stderr output, a timeout, a dead kernel, an error other than the check's own
+      AssertionError), ``needs_attention`` when the check itself judged the same cases wrong;
+    - the grader's judge raised: ``needs_attention`` (the grader's fault, not the student's).
+    """
+    if stage.judge_error:
+        return "needs_attention", stage.message
+    if not stage.passed:
+        if kernel_passed and not stage.fixed:
+            return "needs_attention", (
+                f"{DIFFER}: the notebook reported this test as passed, but outside the "
+                "notebook the function fails the very cases that test ran (were the tests "
+                f"or the checker tampered with?): {stage.fixed_message}"
+            )
+        if kernel_passed:
+            return "graded", (f"{MISSED}: {stage.fresh_message}")
+        return "graded", stage.message
+    if kernel_passed:
+        return "graded", ""
+    judged, why = kernel_failure()
+    if judged:
+        return "needs_attention", (
+            f"{DIFFER}: the notebook's test failed ({why}), but outside the notebook the "
+            "function passes the same cases and new ones; points from verification"
+        )
+    return "graded", (
+        f"{UNCLEAN} ({why}), but outside the notebook the function passes the same cases and "
+        "new ones; points from verification"
+    )
+
+
+def kernel_failure(graded: nbformat.NotebookNode | None, cell: GradedCell) -> tuple[bool, str]:
+    """Why the notebook's test cell failed: (the check judged the function wrong, in words).
+    Read from the graded notebook's outputs (student-controlled: only the wording and the
+    status of a cell verification passed depend on it, never a score)."""
+    found = None
+    for c in graded.cells if graded is not None else []:
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == cell.grade_id:
+            found = c
+            break
+    if found is None:
+        return False, "the test cell has no result"
+    for output in found.get("outputs", []):
+        if output.get("output_type") == "error":
+            ename, evalue = str(output.get("ename", "")), str(output.get("evalue", ""))
+            first = evalue.strip().splitlines()[0] if evalue.strip() else ""
+            return ename == "AssertionError", f"{ename}: {first}"[:200].rstrip(": ")
+    for output in found.get("outputs", []):
+        if output.get("output_type") == "stream" and output.get("name") == "stderr":
+            text = " ".join(str(output.get("text", "")).split())
+            return False, f"it wrote to stderr: {text[:120]}"
+    return False, "no error shown"
 
 
 def failure_reason(run: dict[str, object]) -> str:
@@ -308,15 +407,3 @@ def failure_reason(run: dict[str, object]) -> str:
     ]
     last = found[-1] if found else (lines[-1] if lines else "no message")
     return f"nbgrader could not grade this notebook: {last[:300]}"
-
-
-def _lateness(policy: LatePolicy, result: SubmissionResult, timestamp: str | None) -> str | None:
-    if not timestamp:
-        return None
-    stamp = parse_time(timestamp)
-    deadline = policy.deadline(result.assignment)
-    if deadline is not None:
-        result.seconds_late = max((stamp - deadline).total_seconds(), 0.0)
-        raw = sum(c.score or 0.0 for c in result.cells)
-        result.late_penalty = policy.penalty(result.seconds_late, raw, result.max_score)
-    return stamp.isoformat()
