@@ -6,7 +6,8 @@ students would read them (source and traceback). We render a redacted copy inste
 test cells get the student version's source back and keep only the final error line of
 their output (the diagnosis), and a summary cell with each function's verified result
 opens the notebook. nbgrader's own ``generate_feedback`` then renders it, with the scores
-from the gradebook.
+from the gradebook. formgrader's "Generate feedback" button goes through the same
+redaction (:mod:`autograder.formgrader`, set in the course config).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from autograder.results import SubmissionResult
 from backprop_ref.specs import LESSONS
 
 STAGING = "feedback-staging"
+SUMMARY = "autograder_summary"  # metadata key of the summary cell (it is added once)
 
 
 def redact(
@@ -69,7 +71,9 @@ def summary_cell(result: SubmissionResult) -> nbformat.NotebookNode:
         "Your functions were also checked on new inputs outside your notebook; "
         "that check decides the points. Hidden tests are not shown.",
     ]
-    return nbformat.v4.new_markdown_cell("\n".join(lines))
+    cell = nbformat.v4.new_markdown_cell("\n".join(lines))
+    cell.metadata[SUMMARY] = True
+    return cell
 
 
 def feedback(

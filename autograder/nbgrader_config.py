@@ -81,3 +81,13 @@ c.Autograde.autograde_preprocessors = [
 c.SandboxedExecute.readable = [str(pathlib.Path(backprop_ref.__file__).parent)]
 c.SandboxedExecute.cell_timeout = 60
 c.SandboxedExecute.notebook_timeout = 300
+
+# Feedback, from formgrader's "Generate feedback" button, `nbgrader generate_feedback` or
+# `python -m autograder feedback`: the hidden tests are redacted (source and tracebacks)
+# and the verified summary comes first, whichever path renders it (autograder.formgrader).
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from autograder.formgrader import RedactFeedback  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [RedactFeedback, GetGrades, CSSHTMLHeaderPreprocessor]
