@@ -344,10 +344,17 @@ def judge_cell(
     - passed verification, failed in the notebook: graded when the test did not run cleanly
       there (stderr output, a timeout, a dead kernel, an error other than the check's own
       AssertionError), ``needs_attention`` when the check itself judged the same cases wrong;
-    - the grader's judge raised: ``needs_attention`` (the grader's fault, not the student's).
+    - the grader's judge raised: ``needs_attention`` (the grader's fault, not the student's);
+    - verification could not run the function to the end (crash, timeout) although the
+      notebook's test passed: ``needs_attention``.
     """
     if stage.judge_error:
         return "needs_attention", stage.message
+    if stage.unfinished and kernel_passed:
+        return "needs_attention", (
+            f"{DIFFER}: the notebook's test passed, but verification could not run the "
+            f"function to the end: {stage.message}"
+        )
     if not stage.passed:
         if kernel_passed and not stage.fixed:
             return "needs_attention", (

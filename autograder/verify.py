@@ -64,7 +64,9 @@ JUDGE_FAILED = "the grader's check itself failed while judging this result"
 class StageVerdict:
     """One test cell of one function, verified: on fresh cases of the cell's kind, and on
     the notebook's own fixed cases. ``judge_error`` is set when the grader's judge raised
-    (not the student's fault: the cell needs an instructor)."""
+    (not the student's fault: the cell needs an instructor); ``unfinished`` when the function
+    could not be run to the end (a crash, a timeout, unreadable results): then no case, fresh
+    or fixed, was judged."""
 
     stage: str  # "visible" or "hidden": the kind of the test cell
     fresh: bool
@@ -72,6 +74,7 @@ class StageVerdict:
     fixed: bool = True
     fixed_message: str = ""
     judge_error: bool = False
+    unfinished: bool = False
 
     @property
     def passed(self) -> bool:
@@ -213,7 +216,10 @@ def verify(
 
 
 def _all_failed(p: Plan, message: str) -> FunctionVerdict:
-    stages = {g.stage: StageVerdict(g.stage, False, message, False, message) for g in p.groups}
+    stages = {
+        g.stage: StageVerdict(g.stage, False, message, False, message, unfinished=True)
+        for g in p.groups
+    }
     return FunctionVerdict(p.spec.name, stages)
 
 

@@ -257,6 +257,12 @@ def test_judge_cell_decides_every_combination() -> None:
     status, message = judge_cell(False, ok, judged)
     assert status == "needs_attention" and DIFFER in message and "AssertionError" in message
     assert judge_cell(True, broken, unclean)[0] == "needs_attention"
+    crashed = StageVerdict(
+        "hidden", False, "f: did not finish", False, "f: did not finish", unfinished=True
+    )
+    status, message = judge_cell(True, crashed, unclean)
+    assert status == "needs_attention" and "could not run the function" in message
+    assert judge_cell(False, crashed, unclean) == ("graded", "f: did not finish")
 
 
 def _graded_result() -> SubmissionResult:
