@@ -190,7 +190,17 @@ def verify(
     start = time.perf_counter()
     found = extract(code_cells(nb))
     result = Verification(notes=[f"syntax error in {e}" for e in found.syntax_errors])
-    plans = [plan(lesson, spec, seed) for spec in lesson.specs]
+    plans, broken = [], {}
+    for spec in lesson.specs:
+        try:
+            plans.append(plan(lesson, spec, seed))
+        except Exception as exc:  # the spec's own cases: never the submission's fault
+            broken[spec.name] = (
+                f"{spec.name}: the grader could not draw its cases ({type(exc).__name__}: "
+                f"{str(exc)[:200]}); its points are withheld until an instructor looks"
+            )
+            empty = [Group(k, f, 0, 0) for k in stages_of(lesson, spec) for f in (False, True)]
+            plans.append(Plan(spec, [], empty))
     with tempfile.TemporaryDirectory(prefix="verify-") as tmp:
         work = Path(tmp)
         _prepare(work, found.source, plans)
@@ -198,6 +208,9 @@ def verify(
     result.notes += [f"defining {e}" for e in errors]
     for k, p in enumerate(plans):
         name = p.spec.name
+        if name in broken:
+            result.verdicts[name] = _all_failed(p, broken[name], judge_error=True)
+            continue
         if k not in results:
             why = crashed.get(k, "the verification process ended early")
             result.verdicts[name] = _all_failed(p, f"{name}: {why}")
@@ -215,9 +228,11 @@ def verify(
     return result
 
 
-def _all_failed(p: Plan, message: str) -> FunctionVerdict:
+def _all_failed(p: Plan, message: str, judge_error: bool = False) -> FunctionVerdict:
     stages = {
-        g.stage: StageVerdict(g.stage, False, message, False, message, unfinished=True)
+        g.stage: StageVerdict(
+            g.stage, False, message, False, message, judge_error, unfinished=not judge_error
+        )
         for g in p.groups
     }
     return FunctionVerdict(p.spec.name, stages)

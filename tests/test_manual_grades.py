@@ -180,7 +180,7 @@ def _gradebook(course: Course, student: str) -> Any:
 
 
 def test_scores_from_formgrader_reach_the_csvs_the_report_and_the_feedback(
-    course: Course, formgrader: Formgrader
+    course: Course, formgrader: Formgrader, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert _cell(course, "ada_perfect", ANSWER)["status"] == "needs_manual"
     assert _total(course, "ada_perfect") == ("18", "needs_manual")
@@ -209,6 +209,10 @@ def test_scores_from_formgrader_reach_the_csvs_the_report_and_the_feedback(
     assert "| eve_late | 03_linear_layer | 16.8/21 | graded |" in text
     assert "penalty 4.2" in course.path("reports", "report.md").read_text()
     assert _graded_files(course) == before  # nothing was regraded
+    with capsys.disabled():  # the rows, as an instructor reads them
+        hand = [r for r in _rows(course, "grades.csv") if "by hand" in r["message"]]
+        print("\n" + "\n".join(",".join(r.values()) for r in hand))
+        print("\n".join(",".join(r.values()) for r in _rows(course, "totals.csv")))
 
     formgrader.grade("ada_perfect", ANSWER, 2.0)  # changed again, then `grade` (no regrade)
     grade_mod.grade(course, grade_mod.Options(sandboxed=True))

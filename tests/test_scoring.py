@@ -312,3 +312,23 @@ def test_hand_grades_never_touch_a_submission_that_was_not_graded() -> None:
     result = SubmissionResult("ada", LINEAR.name, LINEAR.name, "ungradable", "broken", cells)
     assert not manual.apply(result, {"derive_dL_dW": HandGrade(3.0, None)}, LatePolicy())
     assert result.score == 0 and result.status == "ungradable"
+
+
+def _raising_cases(rng: Any, stage: Any) -> list[Case]:
+    raise IndexError("the cases ran off the end")
+
+
+def test_a_spec_whose_cases_cannot_be_drawn_costs_that_function_only() -> None:
+    broken = dataclasses.replace(LINEAR.spec("linear_forward"), cases=_raising_cases)
+    lesson = Lesson(
+        LINEAR.name,
+        LINEAR.title,
+        tuple(broken if s.name == broken.name else s for s in LINEAR.specs),
+        LINEAR.cells,
+    )
+    source = answers.read(source_path(LINEAR.name))
+    v = verify(lesson, answers.fill(source, answers.solutions(source)), 7, Unsandboxed())
+    assert all(x.passed for n, x in v.verdicts.items() if n != broken.name)
+    stages = v.verdicts[broken.name].stages
+    assert set(stages) == {"visible", "hidden"}
+    assert all(s.judge_error and "could not draw" in s.message for s in stages.values())
