@@ -14,10 +14,11 @@ import pytest
 from autograder.course import LatePolicy, parse_time
 from autograder.extract import extract
 from autograder.feedback import redact
-from autograder.grade import DIFFER, combine, failure_reason
+from autograder.grade import failure_reason
 from autograder.preprocessors import KeepFirstGradeId, copy_outputs
 from autograder.results import CellResult, SubmissionResult, write_csvs
 from autograder.sandbox import Unsandboxed
+from autograder.scoring import DIFFER, combine
 from autograder.tasks import TaskResult
 from autograder.verify import (
     FunctionVerdict,

@@ -15,10 +15,10 @@ import pytest
 
 from autograder import answers, manual
 from autograder.course import LatePolicy
-from autograder.grade import DIFFER, MISSED, UNCLEAN, combine, judge_cell, kernel_failure
 from autograder.gradebook import HandGrade
 from autograder.results import SubmissionResult
 from autograder.sandbox import Unsandboxed
+from autograder.scoring import DIFFER, MISSED, UNCLEAN, combine, judge_cell, kernel_failure
 from autograder.tasks import TaskResult
 from autograder.verify import (
     JUDGE_FAILED,

@@ -14,8 +14,8 @@ import pytest
 from autograder import answers, collect, release
 from autograder import grade as grade_mod
 from autograder.course import Course
-from autograder.grade import DIFFER
 from autograder.results import load_all
+from autograder.scoring import DIFFER
 from backprop_ref.specs import LESSONS
 from tests.lessons import mutants
 
