@@ -4,7 +4,7 @@ The coordinating process plans the work (skipping submissions graded before and 
 sends each submission out as a :class:`~autograder.tasks.Task` (local worker processes, or
 a Dask cluster), and, as each result comes back, combines nbgrader's in-kernel scores with
 the verified ones (each test cell scored by the verification of its own stage; the
-notebook's verdict only tells tampering from a bug: :func:`judge_cell`), applies the late
+notebook's verdict only tells tampering from a bug: :mod:`autograder.scoring`), applies the late
 policy, and writes the gradebook, the graded notebook and
 ``results/<assignment>/<student>.json``: it is the only writer. Then the hand-given scores
 are brought in from the gradebook and the CSVs written from all saved results
