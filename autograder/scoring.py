@@ -23,6 +23,10 @@ MISSED = (
     "tests miss)"
 )
 UNCLEAN = "the notebook's test did not run cleanly"
+NOTHING_RAN = (
+    "verification could not run any function to its end: the sandbox failed (e.g. no "
+    "process could start), or the notebook's definitions end the process"
+)
 
 
 def combine(lesson: Lesson, student: str, out: TaskResult) -> SubmissionResult:
@@ -31,6 +35,12 @@ def combine(lesson: Lesson, student: str, out: TaskResult) -> SubmissionResult:
     stage; the notebook's verdict only decides whether a failure needs an instructor."""
     graded = read_graded(out.autograded)
     cells = [_cell(cell, out, graded) for cell in lesson.cells]
+    stages = [s for v in (out.verification or {}).values() for s in v.stages.values()]
+    if stages and all(s.unfinished for s in stages):  # not one function ran to its end
+        for c in cells:
+            if c.function is not None:
+                c.status = "needs_attention"
+                c.message = f"{NOTHING_RAN} ({stages[0].message}); regrade with --force"
     for c in cells:
         c.auto_score, c.auto_status, c.auto_message = c.score, c.status, c.message
     result = SubmissionResult(student, lesson.name, lesson.name, "graded", "", cells)
@@ -127,6 +137,13 @@ def kernel_failure(graded: nbformat.NotebookNode | None, cell: GradedCell) -> tu
     """Why the notebook's test cell failed: (the check judged the function wrong, in words).
     Read from the graded notebook's outputs (student-controlled: only the wording and the
     status of a cell verification passed depend on it, never a score)."""
+    try:
+        return _kernel_failure(graded, cell)
+    except (AttributeError, TypeError, IndexError):  # outputs of an unexpected shape
+        return False, "its output could not be read"
+
+
+def _kernel_failure(graded: nbformat.NotebookNode | None, cell: GradedCell) -> tuple[bool, str]:
     found = None
     for c in graded.cells if graded is not None else []:
         if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == cell.grade_id:

@@ -18,7 +18,15 @@ from autograder.course import LatePolicy
 from autograder.gradebook import HandGrade
 from autograder.results import SubmissionResult
 from autograder.sandbox import Unsandboxed
-from autograder.scoring import DIFFER, MISSED, UNCLEAN, combine, judge_cell, kernel_failure
+from autograder.scoring import (
+    DIFFER,
+    MISSED,
+    NOTHING_RAN,
+    UNCLEAN,
+    combine,
+    judge_cell,
+    kernel_failure,
+)
 from autograder.tasks import TaskResult
 from autograder.verify import (
     JUDGE_FAILED,
@@ -332,3 +340,24 @@ def test_a_spec_whose_cases_cannot_be_drawn_costs_that_function_only() -> None:
     stages = v.verdicts[broken.name].stages
     assert set(stages) == {"visible", "hidden"}
     assert all(s.judge_error and "could not draw" in s.message for s in stages.values())
+
+
+def test_a_verification_that_ran_nothing_is_listed_not_graded_zero() -> None:
+    """Every function unfinished (the sandbox could not start a process, say): listed for an
+    instructor with the reason, never a silent 0."""
+    why = "f: the process ended while running it (exit code 1)"
+    verdicts = {
+        s.name: FunctionVerdict(
+            s.name,
+            {
+                k: StageVerdict(k, False, why, False, why, unfinished=True)
+                for k in stages_of(LINEAR, s)
+            },
+        )
+        for s in LINEAR.specs
+    }
+    out = _verified({c.grade_id: 0.0 for c in LINEAR.cells}, verdicts)
+    result = combine(LINEAR, "ada", out)
+    auto = [c for c in result.cells if c.function is not None]
+    assert all(c.status == "needs_attention" and NOTHING_RAN in c.message for c in auto)
+    assert result.status == "needs_attention" and NOTHING_RAN in result.reason
