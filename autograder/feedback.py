@@ -6,7 +6,8 @@ students would read them (source and traceback). We render a redacted copy inste
 test cells get the student version's source back and keep only the final error line of
 their output (the diagnosis), and a summary cell with each function's verified result
 opens the notebook. nbgrader's own ``generate_feedback`` then renders it, with the scores
-from the gradebook.
+from the gradebook. formgrader's "Generate feedback" button goes through the same
+redaction (:mod:`autograder.formgrader`, set in the course config).
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from pathlib import Path
 import nbformat
 from traitlets.config import Config
 
-from autograder import mathjax, nbg, safe_html
+from autograder import manual, mathjax, nbg, safe_html
 from autograder.answers import grade_id
 from autograder.course import Course
-from autograder.results import SubmissionResult, load_all
+from autograder.results import SubmissionResult
 from backprop_ref.specs import LESSONS
 
 STAGING = "feedback-staging"
+SUMMARY = "autograder_summary"  # metadata key of the summary cell (it is added once)
 
 
 def redact(
@@ -69,21 +71,25 @@ def summary_cell(result: SubmissionResult) -> nbformat.NotebookNode:
         "Your functions were also checked on new inputs outside your notebook; "
         "that check decides the points. Hidden tests are not shown.",
     ]
-    return nbformat.v4.new_markdown_cell("\n".join(lines))
+    cell = nbformat.v4.new_markdown_cell("\n".join(lines))
+    cell.metadata[SUMMARY] = True
+    return cell
 
 
 def feedback(
     course: Course, assignments: list[str] | None = None, students: list[str] | None = None
 ) -> list[Path]:
-    """Write ``course/feedback/<student>/<assignment>/<assignment>.html`` for graded work."""
+    """Write ``course/feedback/<student>/<assignment>/<assignment>.html`` for graded work
+    (after bringing formgrader's scores into the results: :func:`autograder.manual.sync`)."""
     written = []
+    results = manual.sync(course)
     extra = Config()
     extra.CourseDirectory.autograded_directory = STAGING
     # Math from the copy in feedback/_mathjax, not a CDN (see autograder.mathjax).
     extra.HTMLExporter.update(mathjax.nbgrader_config())
     mathjax.install(course.path("feedback"))
     api = nbg.open_api(course.root, course.db_url, extra)
-    for result in load_all(course.path("results")):
+    for result in results:
         if assignments and result.assignment not in assignments:
             continue
         if students and result.student_id not in students:

@@ -92,3 +92,13 @@ c.SandboxedExecute.notebook_timeout = 300
 c.HTMLExporter.template_file = str(
     pathlib.Path(__file__).resolve().parent / "templates" / "offline_math.html.j2"
 )
+
+# Feedback, from formgrader's "Generate feedback" button, `nbgrader generate_feedback` or
+# `python -m autograder feedback`: the hidden tests are redacted (source and tracebacks)
+# and the verified summary comes first, whichever path renders it (autograder.formgrader).
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from autograder.formgrader import RedactFeedback  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [RedactFeedback, GetGrades, CSSHTMLHeaderPreprocessor]

@@ -7,9 +7,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import csvsafe
+from autograder import csvsafe, manual
 from autograder.course import Course
-from autograder.results import SubmissionResult, load_all
+from autograder.results import SubmissionResult
 
 PNG = "score_distribution.png"
 
@@ -106,8 +106,9 @@ def plot_distribution(results: list[SubmissionResult], path: Path) -> Path:
 
 
 def build(course: Course) -> str:
-    """Write the report files; return the text printed to the terminal."""
-    results = load_all(course.path("results"))
+    """Write the report files (after bringing formgrader's scores into the results and the
+    CSVs: :func:`autograder.manual.sync`); return the text printed to the terminal."""
+    results = manual.sync(course)
     reports = course.path("reports")
     reports.mkdir(parents=True, exist_ok=True)
     rates = pass_rates(results)

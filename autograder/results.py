@@ -1,8 +1,10 @@
 """Grading results: one JSON file per submission, and the CSVs built from all of them.
 
-``course/results/<assignment>/<student>.json`` is written once per grading of a submission
-and is the only input of the CSVs, the feedback summary and the report, so data flows one
-way: submission -> result file -> reports.
+``course/results/<assignment>/<student>.json`` is written when a submission is graded, and
+again when hand-given scores change (:mod:`autograder.manual` copies formgrader's scores
+from the gradebook into it); it is the only input of the CSVs, the feedback summary and
+the report, so data flows one way: submission (and gradebook manual scores) -> result file
+-> reports.
 """
 
 from __future__ import annotations
@@ -39,7 +41,13 @@ TOTAL_COLUMNS = ("student_id", "assignment", "score", "max_score", "status")
 
 @dataclass
 class CellResult:
-    """One graded cell of one submission."""
+    """One graded cell of one submission.
+
+    ``score``, ``status`` and ``message`` are what reports show. The ``auto_*`` fields keep
+    what grading found before any hand-given score (set by ``grade``; empty ``auto_status``
+    for a submission that was not graded cell by cell), so hand grades can be applied again
+    whenever they change; ``manual_score`` and ``extra_credit`` are formgrader's.
+    """
 
     grade_id: str
     score: float | None  # None while a manual grade is pending
@@ -48,6 +56,12 @@ class CellResult:
     message: str = ""
     function: str | None = None  # the graded function (autograded cells)
     kernel_score: float | None = None  # what nbgrader's run in the student's kernel gave
+    auto_score: float | None = None
+    auto_status: Status | Literal[""] = ""
+    auto_message: str = ""
+    manual_score: float | None = None
+    extra_credit: float | None = None
+    basis: str = ""  # digest of what a hand-given score refers to (the answer, the notebook)
 
 
 @dataclass
@@ -81,6 +95,19 @@ class SubmissionResult:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(asdict(self), indent=1, sort_keys=True), encoding="utf-8")
         tmp.replace(path)  # atomic: a crash never leaves half a result
+
+    def summarize(self) -> None:
+        """The submission's status and reason, from its cells (worst status first)."""
+        self.status = worst([c.status for c in self.cells])
+        self.reason = "; ".join(
+            sorted(
+                {
+                    c.message if (c.function or "") in c.message else f"{c.function}: {c.message}"
+                    for c in self.cells
+                    if c.status == "needs_attention"
+                }
+            )
+        )
 
     @classmethod
     def load(cls, path: Path) -> SubmissionResult:

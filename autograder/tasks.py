@@ -19,11 +19,15 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 
 from autograder import nbg
 from autograder.sandbox import own_uid
+
+if TYPE_CHECKING:
+    from autograder.verify import FunctionVerdict
 
 #: This process's private courses, one per assignment, and the source each was made from.
 _PRIVATE: dict[str, tuple[str, Path]] = {}
@@ -59,7 +63,7 @@ class TaskResult:
     grades: dict[str, float | None] = field(default_factory=dict)  # nbgrader's, per grade cell
     comments: dict[str, str | None] = field(default_factory=dict)
     autograded: bytes | None = None
-    verification: dict[str, tuple[bool, str]] | None = None
+    verification: dict[str, FunctionVerdict] | None = None  # by function, per test cell
     seconds: dict[str, float] = field(default_factory=dict)
     infrastructure: bool = False  # failed for a reason of ours (a worker died or hung)
 
@@ -176,7 +180,7 @@ def _run_task(task: Task) -> TaskResult:
         if task.seed is not None:
             nb = nbformat.reads(out.autograded.decode("utf-8"), as_version=4)
             v = verify(LESSONS[name], nb, task.seed, options.sandbox())
-            out.verification = {k: (x.passed, x.message) for k, x in v.verdicts.items()}
+            out.verification = dict(v.verdicts)
             out.seconds["verify"] = v.seconds
         out.ok = True
         return out

@@ -34,7 +34,9 @@ from backprop_ref.specs import LESSONS, SPECS, VISIBLE_SEED
 
 LESSON = "03_linear_layer"
 FUNCTIONS = tuple(s.name for s in LESSONS[LESSON].specs)
-DIFFER = "results differ between the notebook and verification"
+DIFFER = "results differ between the notebook and verification"  # tampering: flagged
+MISSED = "fails on new inputs of the same kind"  # passes the notebook's own cases only
+UNCLEAN = "the notebook's test did not run cleanly"  # verification passed: points given
 USES_REFERENCE = "it uses backprop_ref"
 CATEGORIES = ("control", "cheat", "confidentiality", "host", "resources", "malformed")
 
@@ -775,8 +777,8 @@ CASES: tuple[Case, ...] = (
         "hard-coded answers to the visible tests",
         cell(sol_linear_forward=_hardcoded_forward()),
         loses=F({"linear_forward"}),
-        status="needs_attention",
-        reason=DIFFER,
+        status="graded",
+        reason=MISSED,
     ),
     Case(
         "cheat_reference_import",
@@ -928,8 +930,8 @@ CASES: tuple[Case, ...] = (
         "resources",
         "infinite loop that ignores SIGINT",
         cell(SIGINT_IGNORED, "after:test_linear_jacobian_x_hidden"),
-        status="needs_attention",
-        reason=DIFFER,
+        status="graded",
+        reason=UNCLEAN,
         shows=("stopped responding",),
     ),
     Case(
@@ -968,8 +970,8 @@ CASES: tuple[Case, ...] = (
         "resources",
         "os._exit() in the middle of the notebook",
         cell(OS_EXIT, "after:test_linear_jacobian_W_hidden"),
-        status="needs_attention",
-        reason=DIFFER,
+        status="graded",
+        reason=UNCLEAN,
         shows=("the kernel died",),
     ),
     Case(
@@ -984,8 +986,8 @@ CASES: tuple[Case, ...] = (
         "resources",
         "every cell sleeps 9 s (past the notebook's cap)",
         cell(SLOW_EVERY_CELL, "start"),
-        status="needs_attention",
-        reason=DIFFER,
+        status="graded",
+        reason=UNCLEAN,
         shows=("ran out of time",),
     ),
     Case(
@@ -1004,7 +1006,7 @@ CASES: tuple[Case, ...] = (
         "a graded function that calls os._exit",
         cell(sol_linear_forward=EXITING_FUNCTION),
         loses=F({"linear_forward"}),
-        status="needs_attention",
+        status="graded",
         reason="process ended",
         shows=("the kernel died",),
     ),
