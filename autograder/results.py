@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Literal
 
 from autograder import csvsafe
+from backprop_ref.specs.harness import cut
 
+MAX_REASON = 4000  # characters of a submission's reason (each cell's message: 2,000)
 Status = Literal["graded", "needs_manual", "needs_attention", "missing", "ungradable"]
 #: Worst first: a submission's status is the worst of its cells'.
 SEVERITY: tuple[Status, ...] = (
@@ -99,15 +101,12 @@ class SubmissionResult:
     def summarize(self) -> None:
         """The submission's status and reason, from its cells (worst status first)."""
         self.status = worst([c.status for c in self.cells])
-        self.reason = "; ".join(
-            sorted(
-                {
-                    c.message if (c.function or "") in c.message else f"{c.function}: {c.message}"
-                    for c in self.cells
-                    if c.status == "needs_attention"
-                }
-            )
-        )
+        reasons = {
+            c.message if (c.function or "") in c.message else f"{c.function}: {c.message}"
+            for c in self.cells
+            if c.status == "needs_attention"
+        }
+        self.reason = cut("; ".join(sorted(reasons)), MAX_REASON)  # reaches attention.csv
 
     @classmethod
     def load(cls, path: Path) -> SubmissionResult:
