@@ -205,3 +205,13 @@ def test_nan_and_inf_never_pass(name: str, by: float) -> None:
             assert not spec.evaluate(case, back).passed, f"{name} passed with {by}"
     if not floats:
         pytest.skip(f"{name} returns no floats")
+
+
+def test_round_trip_keeps_every_shape_and_order() -> None:
+    """Encoding keeps 0-d arrays 0-d (a scalar gradient of shape ()) and empty axes, and
+    writes Fortran-ordered arrays in C order, the only order the decoder takes."""
+    from backprop_ref.specs import harness
+
+    data = {"a": np.array(3.0), "b": np.zeros((0, 3)), "c": np.asfortranarray(np.ones((2, 3)))}
+    back = harness.loads(harness.dumps(data))
+    assert {k: v.shape for k, v in back.items()} == {"a": (), "b": (0, 3), "c": (2, 3)}

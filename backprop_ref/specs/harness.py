@@ -293,7 +293,7 @@ def encode(obj: Any) -> tuple[str, dict[str, np.ndarray]]:
     def enc(v: Any) -> Any:
         if isinstance(v, np.ndarray):
             key = f"a{len(arrays)}"
-            arrays[key] = np.ascontiguousarray(v)  # C order: the decoder takes no other
+            arrays[key] = np.asarray(v, order="C")  # the decoder takes no other (0-d kept)
             return {"__array__": key}
         if isinstance(v, Probe):
             return {"__probe__": [v.kind, v.name, enc(v.A), v.scale]}
