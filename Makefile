@@ -46,7 +46,7 @@ DEMO_COURSE ?= demo-course
 # The system check comes first: nothing is installed on a machine that cannot run the demo.
 demo:
 	@PYTHON=$(PYTHON) $(SETUP) demo $(SETUP_WITHOUT)
-	@$(MAKE) --no-print-directory venv
+	@$(MAKE) -s --no-print-directory venv
 	$(BIN)/python -m autograder demo --course $(DEMO_COURSE)$(if $(filter sandbox,$(WITHOUT)), --no-sandbox)
 
 lint: $(STAMP)
