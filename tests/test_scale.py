@@ -145,3 +145,20 @@ def test_interrupted_run_finishes_on_the_next(
     rerun = subprocess.run(argv, capture_output=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr.decode()[-2000:]
     assert csv_bytes(course) == baseline
+
+
+def test_what_was_graded_without_the_sandbox_is_graded_again_with_it(
+    template: Course, tmp_path: Path
+) -> None:
+    from autograder import report
+    from autograder.results import SubmissionResult
+
+    system.require("sandbox")
+    course = clone(template, tmp_path / "course")
+    saved = course.result_file("ada_perfect", LESSON)
+    grade_mod.grade(course, grade_mod.Options(sandboxed=False), students=["ada_perfect"])
+    assert SubmissionResult.load(saved).sandboxed is False
+    assert "Graded without the sandbox: 1 of 1" in report.build(course)
+    grade_mod.grade(course, _options(), students=["ada_perfect"])  # unchanged, yet regraded
+    assert SubmissionResult.load(saved).sandboxed is True
+    assert "without the sandbox" not in report.build(course)
