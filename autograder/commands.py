@@ -178,8 +178,13 @@ def _fresh_demo_dir(course: Course) -> None:
     root = course.root
     if root.exists() and any(root.iterdir()) and not (root / DEMO_MARKER).exists():
         raise CommandError(f"{root} exists and is not a demo course; choose another --course")
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
+    if root.exists():  # emptied, not removed: it may be a mount point (docker run -v)
+        for child in root.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    root.mkdir(parents=True, exist_ok=True)
     (root / DEMO_MARKER).write_text("created by `python -m autograder demo`\n")
 
 
