@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import shutil
 import tempfile
 import time
@@ -92,7 +93,10 @@ def _collect(course: Course, args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError, OSError) as exc:
         raise CommandError(str(exc)) from None
     print(f"collected {len(rep.accepted)} new and {len(rep.replaced)} replaced submission(s)")
-    for line in console.listing((f"warning: {w}" for w in rep.warnings), 8, "in the log"):
+    for w in rep.warnings:
+        logging.getLogger("autograder.collect").warning(w)  # all of them, in the log
+    warned = (console.clip(f"warning: {w}") for w in rep.warnings)
+    for line in console.listing(warned, 8, "in the log"):
         print(f"  {line}")
     kept = (
         f"not collected: {a.origin}: {a.reason}" + (f" (kept as {a.kept_as})" if a.kept_as else "")
@@ -136,7 +140,7 @@ def _grade(course: Course, args: argparse.Namespace) -> int:
         + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     )
     trouble = (
-        f"{r.status}: {r.student_id} {r.assignment}: {r.reason}"
+        console.clip(f"{r.status}: {r.student_id} {r.assignment}: {r.reason}")
         for r in results
         if r.status in ("needs_attention", "ungradable")
     )

@@ -78,6 +78,12 @@ def shown(path: Path) -> str:
         return str(path)
 
 
+def clip(text: str, width: int = 110) -> str:
+    """One line of at most ``width`` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def listing(lines: Iterable[str], limit: int, more: str) -> list[str]:
     """At most ``limit`` lines, then one saying how many more and where they are."""
     items = list(lines)

@@ -172,7 +172,7 @@ def summary(course: Course, limit: int = 8) -> str:
     where the full report is. ``build`` must have run (it writes the files named)."""
     from collections import Counter
 
-    from autograder.console import listing, shown
+    from autograder.console import clip, listing, shown
 
     results = load_all(course.path("results"))
     rates = pass_rates(results)
@@ -204,15 +204,10 @@ def summary(course: Course, limit: int = 8) -> str:
     lines.append(f"needs attention: {len(needs) or 'nothing'}")
     reports = course.path("reports")
     more = f"see {shown(reports / 'attention.csv')}"
-    shown_needs = (f"{s} {w}: {_clip(y, 100)}" for s, w, y in needs)
+    shown_needs = (clip(f"{s} {w}: {y}") for s, w, y in needs)
     lines += ["  " + t for t in listing(shown_needs, limit, more)]
     lines.append(
         f"full report: {shown(reports / 'report.md')} "
         f"(with grades.csv, totals.csv, pass_rates.csv, attention.csv, {PNG})"
     )
     return "\n".join(lines)
-
-
-def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 3] + "..."
