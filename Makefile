@@ -28,7 +28,7 @@ comma := ,
 empty :=
 space := $(empty) $(empty)
 # Read by tests/system.py: what this run opted out of.
-export BACKPROP_TESTS_WITHOUT := $(subst $(space),$(comma),$(strip $(BACKPROP_TESTS_WITHOUT) $(WITHOUT)))
+export BACKPROP_TESTS_WITHOUT := $(subst $(space),$(comma),$(sort $(subst $(comma),$(space),$(BACKPROP_TESTS_WITHOUT)) $(WITHOUT)))
 
 .PHONY: demo test test-fast lint notebooks benchmark clean venv
 
