@@ -188,3 +188,11 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    except Exception as exc:  # a bug of ours: one line here, the traceback in the log
+        from autograder import console
+
+        where = f"; the traceback is in {console.last_log}" if console.last_log else ""
+        print(f"error: unexpected {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        if not console.last_log:
+            raise
+        return 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -77,10 +78,14 @@ def summary_cell(result: SubmissionResult) -> nbformat.NotebookNode:
 
 
 def feedback(
-    course: Course, assignments: list[str] | None = None, students: list[str] | None = None
+    course: Course,
+    assignments: list[str] | None = None,
+    students: list[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
     """Write ``course/feedback/<student>/<assignment>/<assignment>.html`` for graded work
-    (after bringing formgrader's scores into the results: :func:`autograder.manual.sync`)."""
+    (after bringing formgrader's scores into the results: :func:`autograder.manual.sync`).
+    ``progress(done, total)`` is called before the first page and after each one."""
     written = []
     results = manual.sync(course)
     extra = Config()
@@ -89,6 +94,7 @@ def feedback(
     extra.HTMLExporter.update(mathjax.nbgrader_config())
     mathjax.install(course.path("feedback"))
     api = nbg.open_api(course.root, course.db_url, extra)
+    todo = []
     for result in results:
         if assignments and result.assignment not in assignments:
             continue
@@ -97,8 +103,11 @@ def feedback(
         graded = course.path(
             "autograded", result.student_id, result.assignment, f"{result.notebook}.ipynb"
         )
-        if not graded.exists():
-            continue
+        if graded.exists():
+            todo.append((result, graded))
+    for done, (result, graded) in enumerate(todo):
+        if progress:
+            progress(done, len(todo))
         _stage(course, result, graded)
         with nbg.quiet_logs():
             run = api.generate_feedback(result.assignment, result.student_id)
@@ -107,6 +116,8 @@ def feedback(
         )
         if run.get("success") and html.exists():
             written.append(safe_html.sanitize_file(html))
+    if progress:
+        progress(len(todo), len(todo))
     shutil.rmtree(course.path(STAGING), ignore_errors=True)
     return written
 

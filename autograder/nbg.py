@@ -133,9 +133,15 @@ def notebook_comments(
 
 @contextmanager
 def quiet_logs() -> Iterator[None]:
-    """nbgrader logs to the root logger at WARN; keep our progress output readable."""
+    """nbgrader logs to the root logger at WARN: outside a command's log file
+    (:mod:`autograder.console`), keep only its errors; inside one, the log takes it all."""
     import logging
 
+    from autograder import console
+
+    if console.log_path() is not None:
+        yield
+        return
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)

@@ -2,7 +2,7 @@
 # (NbGraderAPI does not read config files by itself); instructors load the same file when
 # they run `jupyter lab` in the course directory for formgrader (the course directory's
 # own nbgrader_config.py, written by `python -m autograder release`, includes this one).
-# See ../../shared/reference/nbgrader.md for the traps each setting answers.
+# docs/nbgrader-notes.md explains the nbgrader behaviour behind each setting.
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 c.CourseDirectory.course_id = "backprop-course"

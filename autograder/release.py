@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -41,8 +42,10 @@ def release(
     self_study: bool = True,
     execute_solutions: bool = True,
     repo: Path = REPO,
+    progress: Callable[[str], None] | None = None,
 ) -> list[str]:
-    """Release ``assignments`` (default: every lesson); returns the names released."""
+    """Release ``assignments`` (default: every lesson); returns the names released.
+    ``progress`` is called with each lesson's name once it is released."""
     available = lessons_in(repo)
     names = assignments or available
     unknown = [a for a in names if a not in available]
@@ -67,6 +70,8 @@ def release(
         write_grading_template(course, name)
         if self_study:
             write_self_study(course, name, execute=execute_solutions)
+        if progress:
+            progress(name)
     return names
 
 

@@ -132,9 +132,10 @@ def _text(
     needs: list[tuple[str, str, str]],
     late: list[SubmissionResult],
 ) -> str:
-    out = [
-        "# Grading report",
-        "",
+    out = ["# Grading report", ""]
+    if warning := unsandboxed_warning(results):
+        out += [f"**{warning}**", ""]
+    out += [
         "## Pass rates per exercise",
         "",
         "| assignment | function | passed | rate |",
@@ -164,3 +165,61 @@ def _text(
     out += [f"- {s} {what}: {why}" for s, what, why in needs] or ["none"]
     out += ["", f"Score distribution: {PNG}", ""]
     return "\n".join(out)
+
+
+def unsandboxed_warning(results: list[SubmissionResult]) -> str:
+    """'' unless some submissions were graded with ``--no-sandbox``; then says how many."""
+    ran = [r for r in results if r.sandboxed is not None]
+    without = [r for r in ran if r.sandboxed is False]
+    if not without:
+        return ""
+    return (
+        f"Graded without the sandbox: {len(without)} of {len(ran)} submissions "
+        "(--no-sandbox: student code ran with the grader's privileges)."
+    )
+
+
+def summary(course: Course, limit: int = 8) -> str:
+    """The report on one screen: per assignment, the statuses, what needs attention, and
+    where the full report is. ``build`` must have run (it writes the files named)."""
+    from collections import Counter
+
+    from autograder.console import clip, listing, shown
+
+    results = load_all(course.path("results"))
+    rates = pass_rates(results)
+    needs = attention(course, results)
+    late = [r for r in results if r.seconds_late > 0]
+    lines = []
+    if warning := unsandboxed_warning(results):
+        lines += [f"WARNING: {warning}"]
+    lines.append(f"{'assignment':<24} {'submitted':>9} {'mean':>5}  lowest pass rate")
+    for name in sorted({r.assignment for r in results}):
+        mine = [r for r in results if r.assignment == name]
+        handed = [r for r in mine if r.status != "missing"]
+        mean = sum(r.score / r.max_score for r in handed if r.max_score) / max(len(handed), 1)
+        hardest = min(
+            (p for p in rates if p.assignment == name), key=lambda p: p.rate, default=None
+        )
+        low = f"{hardest.function} {hardest.rate:.0%}" if hardest else "-"
+        lines.append(f"{name:<24} {f'{len(handed)}/{len(mine)}':>9} {mean:>5.0%}  {low}")
+    counts = Counter(r.status for r in results)
+    lines.append("statuses: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    if counts.get("needs_manual"):
+        lines.append(
+            "  needs_manual: written answers await grading in formgrader "
+            f"(jupyter lab in {shown(course.root)}); the next grade or report counts them"
+        )
+    if late:
+        penalty = sum(r.late_penalty for r in late)
+        lines.append(f"late: {len(late)} submission(s), {penalty:g} points of penalties in all")
+    lines.append(f"needs attention: {len(needs) or 'nothing'}")
+    reports = course.path("reports")
+    more = f"see {shown(reports / 'attention.csv')}"
+    shown_needs = (clip(f"{s} {w}: {y}") for s, w, y in needs)
+    lines += ["  " + t for t in listing(shown_needs, limit, more)]
+    lines.append(
+        f"full report: {shown(reports / 'report.md')} "
+        f"(with grades.csv, totals.csv, pass_rates.csv, attention.csv, {PNG})"
+    )
+    return "\n".join(lines)

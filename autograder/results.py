@@ -82,6 +82,7 @@ class SubmissionResult:
     late_penalty: float = 0.0
     verification: dict[str, str] = field(default_factory=dict)  # function -> "passed"/message
     seconds: dict[str, float] = field(default_factory=dict)  # cost breakdown
+    sandboxed: bool | None = None  # False: graded with --no-sandbox; None: no code was run
 
     @property
     def score(self) -> float:

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from traitlets.config import Config
 
 from autograder import answers, nbg, samples
 from backprop_ref.specs import LESSONS, Lesson
+from tests import system
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -48,8 +50,11 @@ class Course:
         folder = self.root / "submitted" / student / name
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, folder / f"{name}.ipynb")
+        extra = Config()
+        if not system.sandboxed():  # only where the run opted out (make test SANDBOX=0)
+            extra.SandboxedExecute.sandbox = "none"
         with nbg.quiet_logs():
-            result = nbg.open_api(self.root).autograde(name, student)
+            result = nbg.open_api(self.root, None, extra).autograde(name, student)
         assert result["success"], f"autograde failed for {student}: {result.get('error')}"
         scores = nbg.notebook_scores(self.db_url, name, name, student)
         return {gid: (s.auto_score or 0.0) for gid, s in scores.items()}

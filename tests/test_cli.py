@@ -92,6 +92,10 @@ def test_alembic_is_found_without_activating_the_venv(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     assert (tmp_path / "c" / "gradebook.db").exists()
     assert (tmp_path / "c" / "release" / "03_linear_layer" / "03_linear_layer.ipynb").exists()
+    # nbgrader's, traitlets' and alembic's messages go to the log the output names
+    assert out.stderr == ""
+    logs = list((tmp_path / "c" / "logs").glob("release-*.log"))
+    assert len(logs) == 1 and logs[0].name in out.stdout.splitlines()[-1]
 
 
 def test_grade_refuses_without_a_sandbox_unless_told(tmp_path: Path) -> None:

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
 import pytest
 
 from autograder import bwrap, safe_html
 from backprop_ref.specs import LESSONS
+from tests import system
 from tests.hostile.batch import NOTEBOOK_TIMEOUT, Batch, Observed, run, table
 from tests.hostile.cases import CASES, LESSON, VICTIM, Case
 from tests.hostile.handin_checks import check_handin
@@ -183,9 +183,7 @@ def _canaries(batch: Batch) -> list[str]:
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
-    if shutil.which("bwrap") is None:
-        pytest.skip("bubblewrap (bwrap) is not installed: CI installs it (.ci/run)")
-    assert not bwrap.unavailable(), f"bwrap is installed but fails: {bwrap.unavailable()}"
+    system.require("sandbox")  # fails without bubblewrap, unless the run opted out
     return run(tmp_path_factory.mktemp("hostile"))
 
 
