@@ -9,7 +9,7 @@ from pathlib import Path
 
 from autograder import csvsafe, manual
 from autograder.course import Course
-from autograder.results import SubmissionResult
+from autograder.results import SubmissionResult, load_all
 
 PNG = "score_distribution.png"
 
