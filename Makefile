@@ -13,11 +13,11 @@ export OPENBLAS_NUM_THREADS ?= 1
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml kit/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "python3 >= 3.11 is required (found %s)" % sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e ./kit -e '.[test]'
 	@touch $(STAMP)
 
 DEMO_COURSE ?= demo-course
@@ -25,9 +25,9 @@ demo: $(STAMP)
 	$(BIN)/python -m autograder demo --course $(DEMO_COURSE)
 
 lint: $(STAMP)
-	$(BIN)/ruff check backprop_ref autograder tests benchmarks
-	$(BIN)/ruff format --check backprop_ref autograder tests benchmarks
-	$(BIN)/mypy backprop_ref
+	$(BIN)/ruff check kit backprop_ref autograder tests benchmarks
+	$(BIN)/ruff format --check kit backprop_ref autograder tests benchmarks
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q

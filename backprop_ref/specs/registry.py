@@ -7,14 +7,14 @@ from backprop_ref.specs import (
     backprop_network,
     gradient_checking,
     jacobians,
-    linear_layer,
+    l03_linear_layer,
 )
 from backprop_ref.specs.core import Spec
 from backprop_ref.specs.lesson import Lesson
 
 LESSONS: dict[str, Lesson] = {
     m.LESSON.name: m.LESSON
-    for m in (jacobians, gradient_checking, linear_layer, activations_losses, backprop_network)
+    for m in (jacobians, gradient_checking, l03_linear_layer, activations_losses, backprop_network)
 }
 
 SPECS: dict[str, Spec] = {s.name: s for lesson in LESSONS.values() for s in lesson.specs}
