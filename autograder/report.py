@@ -64,7 +64,7 @@ def plot_distribution(results: list[SubmissionResult], path: Path) -> Path:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    from backprop_ref.plots import course_style
+    from backprop_kit.plots import course_style
 
     assignments = sorted({r.assignment for r in results})
     with course_style():

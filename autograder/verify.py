@@ -28,8 +28,9 @@ import nbformat
 
 from autograder.extract import extract
 from autograder.sandbox import Sandbox, read_output
-from backprop_ref.specs import Lesson, harness
-from backprop_ref.specs.core import Report
+from backprop_kit import harness
+from backprop_kit.verdicts import Report
+from backprop_ref.specs import Lesson
 
 RUNNER = Path(__file__).with_name("runner.py")
 HARNESS = Path(harness.__file__)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from autograder import answers, nbg, samples
+from autograder import answers, nbg, release, samples
+from autograder.course import Course as CourseDir
 from backprop_ref.specs import LESSONS, Lesson
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,10 +56,12 @@ class Course:
 
 
 def make_course(tmp: Path, lesson_name: str) -> Course:
+    """The lesson released as ``release`` does it with no deadline set (building blocks as
+    answer cells), with its check data: beside the source, and the grader's copy."""
     lesson = LESSONS[lesson_name]
-    src = tmp / "source" / lesson_name
-    src.mkdir(parents=True)
-    shutil.copy(source_path(lesson_name), src)
+    course = CourseDir.at(tmp)
+    release.write_source(course, lesson_name)
+    release.write_grading_checks(course, lesson_name)
     with nbg.quiet_logs():
         result = nbg.open_api(tmp).generate_assignment(lesson_name)
     assert result["success"], result.get("error")

@@ -20,8 +20,8 @@ from autograder.results import CellResult, SubmissionResult, write_csvs
 from autograder.sandbox import Unsandboxed
 from autograder.tasks import TaskResult
 from autograder.verify import verification_seed, verify
+from backprop_kit.harness import Outcome, Probe, Step, dumps, loads
 from backprop_ref.specs import LESSONS
-from backprop_ref.specs.harness import Outcome, Probe, Step, dumps, loads
 
 LINEAR = LESSONS["03_linear_layer"]
 

@@ -14,7 +14,6 @@ from backprop_kit.gradcheck import (
     check_gradient,
     diagnose,
 )
-
 from backprop_ref.gradcheck.numerical import (
     DirectionalResult,
     directional_check,

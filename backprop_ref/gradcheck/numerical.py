@@ -13,14 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
+
 from backprop_kit.gradcheck._differences import (
     GRAD_SLACK,
     _worst_floored_error,
     noise_level,
     unit_direction,
 )
-from numpy.typing import ArrayLike
-
 from backprop_ref._types import Array
 
 

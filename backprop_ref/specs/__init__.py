@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 from backprop_kit.checks import CheckFailed
-
 from backprop_ref.specs.core import Case, Finding, Report, Spec, Stage, Verdict, check_function
 from backprop_ref.specs.lesson import GradedCell, Lesson
 from backprop_ref.specs.registry import LESSONS, SPECS, lesson_of

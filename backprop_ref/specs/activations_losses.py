@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
+
 from backprop_kit.harness import Outcome
 from backprop_kit.judging import (
     TOL,
@@ -36,7 +37,6 @@ from backprop_kit.judging import (
     expect_values,
     unpack,
 )
-
 from backprop_ref._types import Array
 from backprop_ref.derivatives import numerical_jacobian
 from backprop_ref.layers import (

@@ -16,9 +16,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
+
 from backprop_kit.harness import Outcome, Step
 from backprop_kit.judging import expect_gradients, expect_shape, expect_values
-
 from backprop_ref.mlp import mlp_backward, mlp_forward
 from backprop_ref.optim import sgd_step
 from backprop_ref.specs.core import Case, Finding, Spec, Stage, Stop

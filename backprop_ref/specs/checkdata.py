@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from backprop_kit import checkfile
-
 from backprop_ref.specs import HIDDEN_SEED, LESSONS, VISIBLE_SEED
 from backprop_ref.specs.core import Stage
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+
 from backprop_kit import harness
 from backprop_kit.cards import Card
 from backprop_kit.harness import Outcome, Step, run_case

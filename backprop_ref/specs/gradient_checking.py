@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-from backprop_kit.harness import Outcome, Probe, Step
 
+from backprop_kit.harness import Outcome, Probe, Step
 from backprop_ref.gradcheck import numerical_gradient, rel_error
 from backprop_ref.specs.core import Case, Finding, Spec, Stage, Stop
 from backprop_ref.specs.lesson import GradedCell, Lesson, tests_for

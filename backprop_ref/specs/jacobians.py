@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+
 from backprop_kit.harness import Outcome, Probe
 from backprop_kit.judging import expect_array, expect_gradients, expect_shape, expect_values, unpack
-
 from backprop_ref._types import Array
 from backprop_ref.derivatives import (
     chain_rule_jacobian,

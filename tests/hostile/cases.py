@@ -183,10 +183,11 @@ def _hardcoded_forward() -> str:
 def _fake_specs_module(nb: nbformat.NotebookNode, ctx: Ctx) -> None:
     setup = next(c for c in nb.cells if c.cell_type == "code")
     setup.source = (
-        "import sys, types\n"
-        "_fake = types.ModuleType('backprop_ref.specs')\n"
+        "import sys, types, backprop_kit\n"
+        "_fake = types.ModuleType('backprop_kit')\n"
+        "_fake.__dict__.update({k: v for k, v in vars(backprop_kit).items() if k != '__name__'})\n"
         "_fake.check = lambda name, fn, *a, **k: print(name + ': passed on 3 cases')\n"
-        "sys.modules['backprop_ref.specs'] = _fake\n" + setup.source
+        "sys.modules['backprop_kit'] = _fake\n" + setup.source
     )
 
 
@@ -334,7 +335,7 @@ def check(name, fn, *args, **kwargs):
 """
 
 SPECS_PATCHED = """
-import backprop_ref.specs.core as core
+import backprop_kit.verdicts as core
 core.Report.passed = property(lambda self: True)
 core.Verdict.passed = property(lambda self: True)
 """
@@ -406,13 +407,13 @@ REFERENCE_ESCAPE = """def linear_jacobian_W(x, W):
     import importlib
     import sys
     sys.meta_path[:] = [f for f in sys.meta_path if "Blocker" not in type(f).__name__]
-    reference = importlib.import_module("backprop" + "_ref.jacobians")
+    reference = importlib.import_module("backprop" + "_ref.derivatives")
     return reference.linear_jacobian_W(x, W)
 """
 
 REFERENCE_SOURCE = """def linear_jacobian_x(x, W):
     namespace = {}
-    exec(open("@REPO@/backprop_ref/jacobians.py").read(), namespace)
+    exec(open("@REPO@/backprop_ref/derivatives.py").read(), namespace)
     return namespace["linear_jacobian_x"](x, W)
 """
 
@@ -523,7 +524,8 @@ for path in ["@COURSE@/gradebook.db", *glob.glob("/tmp/grade-*/gradebook.db")]:
 
 WRITE_CONFIG = """
 for path in ("@COURSE@/nbgrader_config.py", "@REPO@/autograder/nbgrader_config.py",
-             "@REPO@/backprop_ref/specs/core.py", "@REPO@/backprop_ref/layers.py"):
+             "@REPO@/backprop_ref/specs/core.py", "@REPO@/backprop_ref/layers.py",
+             "@REPO@/kit/backprop_kit/checks.py"):
     try:
         with open(path, "a") as f:
             f.write("\\nimport os; os.system('touch /tmp/pwned')\\n")
@@ -698,7 +700,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "cheat_specs_patched",
         "cheat",
-        "monkeypatch backprop_ref.specs (Report.passed)",
+        "monkeypatch the checks' verdicts (Report.passed)",
         cell(SPECS_PATCHED, "start", sol_linear_forward=WRONG_FORWARD),
         loses=F({"linear_forward"}),
         status="needs_attention",
@@ -716,7 +718,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "cheat_sys_modules",
         "cheat",
-        "fake backprop_ref.specs module in sys.modules",
+        "fake backprop_kit module in sys.modules",
         edited(_fake_specs_module, sol_linear_forward=WRONG_FORWARD),
         loses=F({"linear_forward"}),
         status="needs_attention",

@@ -14,7 +14,6 @@ the cases (:mod:`.cases`) and the expected data (:mod:`.expected`).
 from __future__ import annotations
 
 from backprop_kit.specs.l03_linear_layer import CARDS
-
 from backprop_ref.specs.core import Spec
 from backprop_ref.specs.l03_linear_layer import cases, expected
 from backprop_ref.specs.lesson import GradedCell, Lesson, tests_for

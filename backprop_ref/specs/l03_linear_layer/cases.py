@@ -9,8 +9,8 @@ give it away) and single-row batches.
 from __future__ import annotations
 
 import numpy as np
-from backprop_kit.verdicts import Case
 
+from backprop_kit.verdicts import Case
 from backprop_ref.specs.core import Stage
 
 Sizes = tuple[int, int, int]  # (N, M_in, M_out)

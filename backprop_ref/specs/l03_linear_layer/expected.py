@@ -10,9 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
 from backprop_kit.gradcheck import record
 from backprop_kit.verdicts import Case
-
 from backprop_ref.derivatives import (
     apply_jacobian,
     linear_jacobian_W,
