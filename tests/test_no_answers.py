@@ -120,7 +120,7 @@ def notebook_callables(nb: nbformat.NotebookNode, label: str) -> dict[str, Calla
             exec(compile(body, f"<{label} cell {i}>", "exec"), namespace)
         for name in names:
             value = namespace.get(name)
-            if callable(value) and not inspect.isclass(value) or inspect.isfunction(value):
+            if callable(value):
                 found[f"{label}: {name}"] = value
     return found
 
@@ -151,14 +151,14 @@ class _TimeUp(BaseException):
     pass
 
 
-def _timed(call: Callable[[], Any]) -> Any:
+def _timed(call: Callable[..., Any], *args: Any) -> Any:
     def ring(signum: int, frame: Any) -> None:
         raise _TimeUp()
 
     previous = signal.signal(signal.SIGALRM, ring)
     signal.setitimer(signal.ITIMER_REAL, SECONDS)
     try:
-        return call()
+        return call(*args)
     except _TimeUp:
         return None
     finally:
@@ -200,7 +200,7 @@ def matches(candidates: dict[str, Callable[..., Any]], lessons: list[str]) -> tu
                 for label, fn in candidates.items():
                     calls += 1
                     with _quiet():
-                        got = _timed(lambda fn=fn: spec.run({**ref, spec.name: fn}, case))
+                        got = _timed(spec.run, {**ref, spec.name: fn}, case)
                     plt.close("all")
                     if got is not None and got.error is None and same(got.values, expected.values):
                         found.append(f"{label} returns {spec.name}'s output [{case.note}]")
