@@ -10,6 +10,7 @@ cases and computes ``expected``) gives.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,11 @@ def test_lesson_03_is_converted() -> None:
     assert "03_linear_layer" in CONVERTED
 
 
+@functools.cache
+def _solutions(lesson: str) -> dict[str, Any]:
+    return _solution_namespace(lesson)
+
+
 def _kit_says(name: str, fns: dict[str, Any], hidden: bool) -> str:
     out = io.StringIO()
     try:
@@ -78,7 +84,7 @@ def test_kit_and_grader_agree(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     spec = LESSONS[lesson].spec(name)
-    ns = _solution_namespace(lesson)
+    ns = dict(_solutions(lesson))
     if source is not None:
         exec(compile(source, "<mutant>", "exec"), ns)
     fns = {n: ns[n] for n in spec.needs}
