@@ -38,9 +38,10 @@ KERNEL = "backprop-kit-only"
 def student_env(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(the fresh environment's python, a JUPYTER_PATH holding its kernel spec)."""
     base = tmp_path_factory.mktemp("student-env")
-    dist = base / "dist"
+    dist, source = base / "dist", base / "kit"  # built from a copy: nothing written to kit/
+    shutil.copytree(ROOT / "kit", source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
-    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(dist), str(ROOT / "kit")], check=True)
+    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(dist), str(source)], check=True)
     (wheel,) = dist.glob("backprop_course_kit-*.whl")
     venv = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
