@@ -22,6 +22,7 @@ import numpy as np
 
 from backprop_kit import harness
 from backprop_kit.cards import Card
+from backprop_kit.gradcheck import LossToRecord
 from backprop_kit.harness import Outcome, Step, run_case
 from backprop_kit.verdicts import (
     STAGE_NAMES,
@@ -133,19 +134,55 @@ class Spec:
 
     def expected(self, case: Case) -> Any:
         """``expect(case)`` as the student kit reads it from a check file (encoded and
-        decoded: tuples become lists), so both judge exactly the same data."""
-        return harness.loads(harness.dumps(self.expect(case)))
+        decoded: tuples become lists), so both judge exactly the same data; a
+        :class:`~backprop_kit.gradcheck.LossToRecord` stays the loss itself here (the
+        judge's verdict is the same as on its recording)."""
+        live: list[LossToRecord] = []
+
+        def keep(loss: LossToRecord) -> int:
+            live.append(loss)
+            return len(live) - 1
+
+        plain = _swap(self.expect(case), keep)
+        return _swap(harness.roundtrip(plain), None, live)
 
     def evaluate(self, case: Case, outcome: Outcome) -> Verdict:
         """Judge one outcome (always in the trusted process when grading)."""
         return evaluate(self.card, case, self.expected(case), outcome)
 
     def check_data(self, stage: Stage, seed: int) -> list[dict[str, Any]]:
-        """The cases of ``stage`` with their expected data, for a check file."""
+        """The cases of ``stage`` with their expected data, for a check file (losses
+        recorded)."""
         return [
-            {"inputs": c.inputs, "note": c.note, "expected": self.expect(c)}
+            {"inputs": c.inputs, "note": c.note, "expected": _swap(self.expect(c), _record)}
             for c in self.draw(stage, seed)
         ]
+
+
+_LIVE = "__loss_to_record__"
+
+
+def _record(loss: LossToRecord) -> Any:
+    return loss.record()
+
+
+def _swap(
+    value: Any,
+    out: Callable[[LossToRecord], Any] | None,
+    back: list[LossToRecord] | None = None,
+) -> Any:
+    """``value`` with each LossToRecord replaced by ``out(loss)`` (a placeholder holds its
+    index when ``out`` gives one), or, with ``back``, the placeholders replaced again."""
+    if isinstance(value, LossToRecord) and out is not None:
+        found = out(value)
+        return {_LIVE: found} if isinstance(found, int) else found
+    if isinstance(value, dict):
+        if back is not None and set(value) == {_LIVE}:
+            return back[value[_LIVE]]
+        return {k: _swap(v, out, back) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_swap(v, out, back) for v in value]
+    return value
 
 
 def _adapt(judge: LegacyJudge) -> Callable[[Case, Mapping[str, Any], Outcome], Iterable[Finding]]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_kit.gradcheck import record
+from backprop_kit.gradcheck import LossToRecord
 from backprop_kit.verdicts import Case
 from backprop_ref.derivatives import (
     apply_jacobian,
@@ -118,7 +118,7 @@ def apply(case: Case) -> dict[str, Any]:
     def loss(v: Any) -> float:
         return float(np.sum(dL_dy * np.tensordot(J, v, axes=2)))
 
-    return {**contraction(case), "fd": record(loss, {"v": np.zeros(J.shape[2:])})}
+    return {**contraction(case), "fd": LossToRecord(loss, {"v": np.zeros(J.shape[2:])})}
 
 
 def backward(case: Case) -> dict[str, Any]:
@@ -143,7 +143,7 @@ def backward(case: Case) -> dict[str, Any]:
     def loss(x: Any, W: Any, b: Any) -> float:
         return float(np.sum(dL_dy * linear_forward(x, W, b)))
 
-    fd = record(loss, {"x": x, "W": W, "b": b})
+    fd = LossToRecord(loss, {"x": x, "W": W, "b": b})
     return {"dL_dx": dL_dx, "dL_dW": dL_dW, "dL_db": dL_db, "mistakes": mistakes, "fd": fd}
 
 

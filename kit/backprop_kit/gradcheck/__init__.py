@@ -14,13 +14,14 @@ exercises (``numerical_gradient``, ``rel_error``, ...) are not here: students wr
 
 from backprop_kit.gradcheck.check import check_gradient
 from backprop_kit.gradcheck.diagnose import Diagnosis, diagnose
-from backprop_kit.gradcheck.recorded import check_recorded, record
+from backprop_kit.gradcheck.recorded import LossToRecord, check_recorded, record
 from backprop_kit.gradcheck.result import Entry, GradCheckResult
 
 __all__ = [
     "Diagnosis",
     "Entry",
     "GradCheckResult",
+    "LossToRecord",
     "check_gradient",
     "check_recorded",
     "diagnose",

@@ -13,19 +13,31 @@ bisection, whose points depend on the gradient under test): the gate's random di
 (``f`` at ``x +- h u``), every entry at steps ``h``, ``h/4`` and ``h/2`` (the second look
 next to a kink), and, with ``branches``, whether each move crosses a kink. The recording
 is plain data (numbers, strings, lists, dicts), so it travels in the lessons' check files.
+
+A spec's ``expect`` hands the loss over as a :class:`LossToRecord`: the check files get its
+recording, while the grader's side, which has the loss, checks against it directly (the
+same verdict, without recording what it does not need).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from backprop_kit._types import Array
-from backprop_kit.gradcheck.check import RTOL, Settings, _private_point, _rng, staged
+from backprop_kit.gradcheck.check import (
+    RTOL,
+    Settings,
+    _private_point,
+    _rng,
+    check_gradient,
+    staged,
+)
 from backprop_kit.gradcheck.localise import TensorCheck
 from backprop_kit.gradcheck.messages import summarise, validate
 from backprop_kit.gradcheck.objective import SINGLE, Objective
@@ -161,8 +173,25 @@ def record(
     }
 
 
-def check_recorded(recording: Mapping[str, Any], grads: Mapping[str, Any] | Any) -> GradCheckResult:
-    """:func:`check_gradient` of ``grads`` against a loss recorded by :func:`record`.
+@dataclass(frozen=True)
+class LossToRecord:
+    """A loss (with its point) that a check file carries as its recording: :meth:`record`
+    for the file; :func:`check_recorded` checks against the loss itself where it is at hand
+    (the grader's side), with the same verdict as against its recording."""
+
+    f: Callable[..., Any]
+    at: Mapping[str, ArrayLike] | ArrayLike
+    branches: Callable[..., ArrayLike] | None = None
+
+    def record(self) -> dict[str, Any]:
+        return record(self.f, self.at, branches=self.branches)
+
+
+def check_recorded(
+    recording: Mapping[str, Any] | LossToRecord, grads: Mapping[str, Any] | Any
+) -> GradCheckResult:
+    """:func:`check_gradient` of ``grads`` against a loss recorded by :func:`record` (or
+    against the loss itself, given a :class:`LossToRecord`).
 
     Raises
     ------
@@ -171,6 +200,8 @@ def check_recorded(recording: Mapping[str, Any], grads: Mapping[str, Any] | Any)
     RecordingIncomplete
         If the check needs a point the recording lacks (never, for a complete recording).
     """
+    if isinstance(recording, LossToRecord):
+        return check_gradient(recording.f, recording.at, grads, branches=recording.branches)
     if not isinstance(recording, Mapping) or recording.get("format") != FORMAT:
         raise ValueError("not a recorded loss (see backprop_kit.gradcheck.recorded.record)")
     tensors = _zeros(recording)
