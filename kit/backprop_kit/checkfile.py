@@ -59,6 +59,20 @@ def loads(data: bytes) -> dict[str, Any]:
     return content
 
 
+_CACHE: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """A check file's content, decoded once for as long as the file stays the same."""
+    info = path.stat()
+    stamp = (info.st_mtime_ns, info.st_size)
+    known = _CACHE.get(str(path))
+    if known is None or known[0] != stamp:
+        known = (stamp, loads(path.read_bytes()))
+        _CACHE[str(path)] = known
+    return known[1]
+
+
 def candidates() -> list[Path]:
     """Where check files are looked for, in order."""
     paths = [Path(p) for p in os.environ.get(ENV, "").split(os.pathsep) if p]
@@ -75,7 +89,7 @@ def cases(name: str, stage: str, places: Iterable[Path] | None = None) -> list[t
         looked.append(str(path))
         if not path.is_file():
             continue
-        stages = loads(path.read_bytes())["functions"].get(name)
+        stages = _read(path)["functions"].get(name)
         if stages is not None and stage in stages:
             return [(Case(c["inputs"], c["note"]), c["expected"]) for c in stages[stage]]
     if stage == "hidden":

@@ -44,7 +44,7 @@ class Ctx:
     """What a builder may use: the lesson's student version and answers, and the host."""
 
     release: nbformat.NotebookNode
-    solutions: dict[str, str]  # sol_<fn> -> the instructor's answer
+    solutions: dict[str, str]  # sol_<fn> (and blocks_<lesson>) -> the instructor's answer
     course: Path
     repo: Path
     port: int
@@ -96,7 +96,7 @@ def perfect(
     """The student version with the instructor's code answers (the derivation unanswered).
     Unless ``full``, without the lesson's experiments (code cells outside nbgrader's, but the
     set-up cell): a student may delete them, and the batch runs faster."""
-    code = {k: v for k, v in ctx.solutions.items() if k.startswith("sol_")}
+    code = {k: v for k, v in ctx.solutions.items() if k.startswith(("sol_", "blocks_"))}
     code.update({k: ctx.fill(v) for k, v in (answers or {}).items()})
     nb = answers_mod.fill(ctx.release, code)
     if not full:
@@ -784,8 +784,9 @@ CASES: tuple[Case, ...] = (
         "imports the reference solution",
         cell(sol_linear_forward="from backprop_ref.layers import linear_forward\n"),
         loses=F({"linear_forward"}),
-        status="needs_attention",
+        status="graded",  # the kernel has no backprop_ref either
         reason=USES_REFERENCE,
+        shows=("No module named 'backprop_ref'",),
     ),
     Case(
         "cheat_reference_call",
@@ -793,7 +794,7 @@ CASES: tuple[Case, ...] = (
         "calls the reference inside the function",
         cell(sol_linear_backward=REFERENCE_CALL),
         loses=F({"linear_backward"}),
-        status="needs_attention",
+        status="graded",  # the kernel has no backprop_ref either
         reason=USES_REFERENCE,
     ),
     Case(
@@ -802,7 +803,7 @@ CASES: tuple[Case, ...] = (
         "removes the import blocker, imports by name",
         cell(sol_linear_jacobian_W=REFERENCE_ESCAPE),
         loses=F({"linear_jacobian_W"}),
-        status="needs_attention",
+        status="graded",  # the kernel has no backprop_ref either
         reason=USES_REFERENCE,
     ),
     Case(
@@ -811,7 +812,7 @@ CASES: tuple[Case, ...] = (
         "exec()s the reference's source file",
         cell(sol_linear_jacobian_x=REFERENCE_SOURCE),
         loses=F({"linear_jacobian_x"}),
-        status="needs_attention",
+        status="graded",  # the kernel has no backprop_ref either
         reason=USES_REFERENCE,
     ),
     Case(
