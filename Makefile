@@ -46,4 +46,5 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_grading.py
 
 clean:
-	rm -rf $(VENV) course .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) course .pytest_cache .mypy_cache .ruff_cache kit/build
+	rm -f notebooks/*/checks.npz
