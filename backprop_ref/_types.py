@@ -1,13 +1,5 @@
-"""Type aliases shared by the package."""
+"""Type aliases shared by the package (the student kit's: one definition)."""
 
-from __future__ import annotations
+from backprop_kit._types import Array, IntArray
 
-from typing import Any, TypeAlias
-
-import numpy as np
-from numpy.typing import NDArray
-
-#: A floating-point array (float64 unless a caller chose otherwise).
-Array: TypeAlias = NDArray[np.floating[Any]]
-#: An integer array (class labels).
-IntArray: TypeAlias = NDArray[np.integer[Any]]
+__all__ = ["Array", "IntArray"]
