@@ -159,3 +159,19 @@ def test_importing_the_kit_imports_no_answers() -> None:
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]", run.stdout
+
+
+def test_a_timer_that_outlives_its_case_does_nothing() -> None:
+    """A notebook's own cell timeout (KeyboardInterrupt) can cut check's clean-up short; the
+    leftover alarm must not raise in the kernel later."""
+    import signal
+
+    from backprop_kit import checks
+
+    previous = signal.signal(signal.SIGALRM, checks._ring)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        time.sleep(0.3)  # the alarm rings here, outside any case: nothing happens
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

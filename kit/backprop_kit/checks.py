@@ -115,17 +115,26 @@ def _time_limit(seconds: float) -> Iterator[None]:
     if not usable or seconds <= 0:
         yield
         return
-
-    def ring(signum: int, frame: Any) -> None:
-        raise _TimeUp()
-
-    previous = signal.signal(signal.SIGALRM, ring)
+    previous = signal.signal(signal.SIGALRM, _ring)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def _ring(signum: int, frame: Any) -> None:
+    """SIGALRM: stop the case that is running, and only that. A timer that outlives its
+    case (a KeyboardInterrupt from the notebook's own cell timeout can cut the clean-up
+    short) finds no case on the stack and does nothing, instead of raising in the kernel."""
+    while frame is not None:
+        if frame.f_code is _RUN_CASE:
+            raise _TimeUp()
+        frame = frame.f_back
+
+
+_RUN_CASE = run_case.__code__
 
 
 def _transitional(
