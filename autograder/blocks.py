@@ -99,7 +99,7 @@ def answer_source(source: str, lessons: list[str]) -> str:
         f"# Building blocks from {where}: paste your own functions from {where} here\n"
         f"# (replace each body below). They are provided once {where} "
         f"{'is' if len(lessons) == 1 else 'are'} past the\n"
-        "# deadline; until then the functions graded here call your own.\n"
+        "# deadline; until then this notebook (and its graded functions) uses your own.\n"
     )
     return note + code.lstrip("\n")
 
