@@ -34,11 +34,11 @@ export BACKPROP_TESTS_WITHOUT := $(subst $(space),$(comma),$(sort $(subst $(comm
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml kit/pyproject.toml
 	@PYTHON=$(PYTHON) $(SETUP) venv
 	@echo "creating $(VENV) and installing the course into it (a few minutes the first time; log: $(VENV)/install.log)"
 	@$(PYTHON) -m venv $(VENV)
-	@{ $(BIN)/python -m pip install --upgrade pip && $(BIN)/python -m pip install -e '.[test]'; } \
+	@{ $(BIN)/python -m pip install --upgrade pip && $(BIN)/python -m pip install -e ./kit -e '.[test]'; } \
 		> $(VENV)/install.log 2>&1 || { tail -n 25 $(VENV)/install.log; echo "pip failed: see $(VENV)/install.log"; exit 1; }
 	@touch $(STAMP)
 
@@ -54,9 +54,9 @@ site: $(STAMP)
 	$(BIN)/python -m autograder.site --out site
 
 lint: $(STAMP)
-	$(BIN)/ruff check backprop_ref autograder tests benchmarks
-	$(BIN)/ruff format --check backprop_ref autograder tests benchmarks
-	$(BIN)/mypy backprop_ref
+	$(BIN)/ruff check kit backprop_ref autograder tests benchmarks
+	$(BIN)/ruff format --check kit backprop_ref autograder tests benchmarks
+	$(BIN)/mypy
 
 test:
 	@PYTHON=$(PYTHON) $(SETUP) test $(SETUP_WITHOUT)
@@ -79,4 +79,5 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_grading.py
 
 clean:
-	rm -rf $(VENV) demo-course site .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo-course site .pytest_cache .mypy_cache .ruff_cache kit/build
+	rm -f notebooks/*/checks.npz

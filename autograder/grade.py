@@ -27,7 +27,7 @@ from traitlets.config import Config
 from autograder import gradebook, manual
 from autograder.collect import content_warning
 from autograder.course import Course, LatePolicy, parse_time
-from autograder.release import template_paths
+from autograder.release import grading_checks_path, template_paths, write_grading_checks
 from autograder.results import CellResult, Status, SubmissionResult
 from autograder.sandbox import Sandbox, Unsandboxed
 from autograder.scoring import combine, read_graded
@@ -170,6 +170,7 @@ class Grader:
             source=source,
             seed=seed,
             template=self.template(assignment, source),
+            checks=self.checks(assignment),
             sandboxed=o.sandboxed,
             uid=o.uid,
             cell_timeout=o.cell_timeout,
@@ -184,6 +185,14 @@ class Grader:
             if digest.read_text().strip() == hashlib.sha256(source).hexdigest():
                 return db.read_bytes()
         return None
+
+    def checks(self, assignment: str) -> bytes:
+        """The assignment's check data for the kernel (written by release; made now for a
+        course released before there were check files)."""
+        path = grading_checks_path(self.course, assignment)
+        if not path.exists():
+            write_grading_checks(self.course, assignment)
+        return path.read_bytes()
 
     def _save(self, result: SubmissionResult, fingerprint: str) -> None:
         result.digest = fingerprint

@@ -56,7 +56,7 @@ from nbgrader.preprocessors import (  # noqa: E402
     SaveAutoGrades,
 )
 
-import backprop_ref  # noqa: E402
+import backprop_kit  # noqa: E402
 from autograder.preprocessors import (  # noqa: E402
     KeepFirstGradeId,
     RestoreCellMetadata,
@@ -82,8 +82,11 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
-# The kernel imports backprop_ref (the lesson's `check`, plots, data): bind it read-only.
-c.SandboxedExecute.readable = [str(pathlib.Path(backprop_ref.__file__).parent)]
+# The kernel imports the student kit (the lesson's `check`, plots, data): bind it read-only
+# (where it lives outside the bound Python installation: an editable install). The
+# reference, backprop_ref, stays hidden; the grader's check data of the assignment
+# (<course>/grading-checks/<assignment>.npz) is bound read-only for `check` to read.
+c.SandboxedExecute.readable = [str(pathlib.Path(backprop_kit.__file__).parent)]
 c.SandboxedExecute.cell_timeout = 60
 c.SandboxedExecute.notebook_timeout = 300
 

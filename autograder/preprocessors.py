@@ -37,6 +37,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 from traitlets import Integer, List, Unicode, default
 
 from autograder.sandbox import Limits, Sandbox, Unsandboxed, own_uid, read_output
+from backprop_kit.checkfile import ENV as CHECKS_ENV
 
 KERNEL_EXEC = Path(__file__).with_name("kernel_exec.py")
 RECORDS = "cells.jsonl"  # what kernel_exec.py writes: one JSON line per executed cell
@@ -182,27 +183,60 @@ class SandboxedExecute(NbGraderPreprocessor):  # type: ignore[misc]
         config=True
     )
     max_cell_bytes = Integer(256 * 1024, help="bytes of output kept per cell").tag(config=True)
+    checks_dir = Unicode(
+        "",
+        help="the grader's check data, <assignment>.npz (default: <course>/grading-checks)",
+    ).tag(config=True)
 
     @default("uid")
     def _own_uid(self) -> int:
         return own_uid()
 
-    def make_sandbox(self) -> Sandbox:
+    def make_sandbox(self, readable: tuple[Path, ...] = ()) -> Sandbox:
         if self.sandbox == "none":
             return Unsandboxed(Limits())
         from autograder.bwrap import Bubblewrap
 
-        return Bubblewrap(uid=self.uid, readable=tuple(Path(p) for p in self.readable))
+        paths = tuple(Path(p) for p in self.readable) + readable
+        return Bubblewrap(uid=self.uid, readable=paths)
+
+    def checks_file(self, resources: ResourcesDict) -> Path | None:
+        """The grader's check data for this assignment (visible and hidden cases), which
+        the kernel's ``check`` reads (read-only); None when there is none."""
+        assignment = resources.get("nbgrader", {}).get("assignment")
+        root = _course_root(self.config)
+        folder = self.checks_dir or (str(Path(root) / "grading-checks") if root else "")
+        if not assignment or not folder:
+            return None
+        path = Path(folder) / f"{assignment}.npz"
+        return path if path.is_file() else None
 
     def preprocess(
         self, nb: NotebookNode, resources: ResourcesDict
     ) -> tuple[NotebookNode, ResourcesDict]:
-        with tempfile.TemporaryDirectory(prefix="kernel-") as tmp:
+        checks = self.checks_file(resources)
+        env = {
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+            "MPLCONFIGDIR": "/submission/.matplotlib",
+            "IPYTHONDIR": "/tmp/ipython",
+        }
+        readable = transitional_readable(resources.get("nbgrader", {}).get("assignment"))
+        with (
+            tempfile.TemporaryDirectory(prefix="kernel-") as tmp,
+            tempfile.TemporaryDirectory(prefix="checks-") as data,
+        ):
+            if checks is not None:  # a copy in a folder of its own, bound read-only
+                copied = Path(data) / "checks.npz"
+                shutil.copy(checks, copied)
+                copied.chmod(0o444)
+                Path(data).chmod(0o755)  # readable by the sandbox's unprivileged uid
+                env[CHECKS_ENV] = str(copied)
+                readable += (Path(data),)
             work = Path(tmp)
             nbformat.write(nb, work / "in.ipynb")
             shutil.copy(KERNEL_EXEC, work / "kernel_exec.py")
             seed_matplotlib_cache(work / ".matplotlib")
-            run = self.make_sandbox().run(
+            run = self.make_sandbox(readable).run(
                 [
                     sys.executable,
                     "-I",
@@ -214,11 +248,7 @@ class SandboxedExecute(NbGraderPreprocessor):  # type: ignore[misc]
                 ],
                 work,
                 self.notebook_timeout,
-                env={
-                    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-                    "MPLCONFIGDIR": "/submission/.matplotlib",
-                    "IPYTHONDIR": "/tmp/ipython",
-                },
+                env=env,
                 outputs=(RECORDS,),
             )
             executed, done = self._read(work / RECORDS, len(nb.cells))
@@ -243,6 +273,30 @@ class SandboxedExecute(NbGraderPreprocessor):  # type: ignore[misc]
             self.log.warning("no executed cells came back: %s", exc)
             data = b""
         return read_records(data, n_cells, per_record)
+
+
+def _course_root(config: Any) -> str:
+    """The course directory from the nbgrader config (``CourseDirectory.root``), or ''."""
+    try:
+        root = config.CourseDirectory.root
+    except AttributeError:
+        return ""
+    return root if isinstance(root, str) else ""
+
+
+def transitional_readable(assignment: str | None) -> tuple[Path, ...]:
+    """Transitional: a lesson whose specs are not all converted to cards runs its checks
+    through ``backprop_ref`` (see ``backprop_kit.checks``), which its kernel must then be
+    able to import. Converted lessons get nothing: their kernel cannot import the answers."""
+    if assignment is None:
+        return ()
+    import backprop_ref
+    from backprop_ref.specs import LESSONS
+
+    lesson = LESSONS.get(assignment)
+    if lesson is None or not any(spec.legacy for spec in lesson.specs):
+        return ()
+    return (Path(backprop_ref.__file__).parent,)
 
 
 def read_records(

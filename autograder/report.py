@@ -65,7 +65,7 @@ def plot_distribution(results: list[SubmissionResult], path: Path) -> Path:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    from backprop_ref.plots import COURSE_RC, PALETTE
+    from backprop_kit.plots import COURSE_RC, PALETTE
 
     assignments = sorted({r.assignment for r in results})
     # A file read on its own (not on a notebook's theme): opaque white, dark text.

@@ -42,6 +42,7 @@ class Task:
     source: bytes  # the lesson's nbgrader source notebook (trusted)
     seed: int | None  # verification seed; None: no verification
     template: bytes | None = None  # a gradebook with just this assignment (from release)
+    checks: bytes | None = None  # the grader's check data of the assignment (from release)
     sandboxed: bool = True
     uid: int = 60000
     cell_timeout: int | None = None
@@ -155,6 +156,9 @@ def _run_task(task: Task) -> TaskResult:
     )
     root = _private_course(task)
     name, student = task.assignment, task.student
+    if task.checks is not None:  # read by the kernel's check() (see SandboxedExecute)
+        (root / "grading-checks").mkdir(exist_ok=True)
+        (root / "grading-checks" / f"{name}.npz").write_bytes(task.checks)
     folder = root / "submitted" / student / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)

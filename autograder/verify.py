@@ -39,9 +39,11 @@ import nbformat
 
 from autograder.extract import extract
 from autograder.sandbox import Sandbox, read_output
-from backprop_ref.specs import HIDDEN_SEED, VISIBLE_SEED, Lesson, harness
-from backprop_ref.specs.core import Case, Report, Spec
-from backprop_ref.specs.harness import cut
+from backprop_kit import harness
+from backprop_kit.harness import cut
+from backprop_kit.verdicts import Case, Report
+from backprop_ref.specs import HIDDEN_SEED, VISIBLE_SEED, Lesson
+from backprop_ref.specs.core import Spec
 
 RUNNER = Path(__file__).with_name("runner.py")
 HARNESS = Path(harness.__file__)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,8 @@ from typing import Any
 import nbformat
 from traitlets.config import Config
 
-from autograder import answers, nbg, samples
+from autograder import answers, nbg, release, samples
+from autograder.course import Course as CourseDir
 from backprop_ref.specs import LESSONS, Lesson
 from tests import system
 
@@ -61,10 +61,12 @@ class Course:
 
 
 def make_course(tmp: Path, lesson_name: str) -> Course:
+    """The lesson released as ``release`` does it with no deadline set (building blocks as
+    answer cells), with its check data: beside the source, and the grader's copy."""
     lesson = LESSONS[lesson_name]
-    src = tmp / "source" / lesson_name
-    src.mkdir(parents=True)
-    shutil.copy(source_path(lesson_name), src)
+    course = CourseDir.at(tmp)
+    release.write_source(course, lesson_name)
+    release.write_grading_checks(course, lesson_name)
     with nbg.quiet_logs():
         result = nbg.open_api(tmp).generate_assignment(lesson_name)
     assert result["success"], result.get("error")

@@ -28,7 +28,7 @@ from autograder.verify import (
     verify,
 )
 from backprop_ref.specs import LESSONS, Lesson
-from backprop_ref.specs.harness import Outcome, Probe, Step, dumps, loads
+from backprop_kit.harness import Outcome, Probe, Step, dumps, loads
 
 LINEAR = LESSONS["03_linear_layer"]
 

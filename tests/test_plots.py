@@ -14,8 +14,8 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from backprop_ref import plots
-from backprop_ref.data import spiral
+from backprop_kit import plots
+from backprop_kit.data import spiral
 
 
 @pytest.fixture(autouse=True)
@@ -119,7 +119,7 @@ def test_inline_figures_ask_for_a_light_background() -> None:
 
 def test_importing_the_package_does_not_import_matplotlib() -> None:
     code = (
-        "import sys, backprop_ref.plots, backprop_ref.modules; print('matplotlib' in sys.modules)"
+        "import sys, backprop_kit.plots, backprop_ref.modules; print('matplotlib' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -56,8 +56,8 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from backprop_ref.plots import course_style, plot_error_vs_step
-from backprop_ref.specs import check
+from backprop_kit import check
+from backprop_kit.plots import course_style, plot_error_vs_step
 
 np.set_printoptions(precision=4, suppress=True)
 

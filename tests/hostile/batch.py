@@ -41,7 +41,8 @@ REPO_TARGETS = (
     "backprop_ref/specs/core.py",
     "backprop_ref/specs/__init__.py",
     "backprop_ref/layers.py",
-    "backprop_ref/jacobians.py",
+    "backprop_ref/derivatives.py",
+    "kit/backprop_kit/checks.py",
 )
 #: Host files attacks try to create (outside the sandbox they would be real).
 HOST_FILES = ("/tmp/pwned", "/tmp/daemon-was-here", "/tmp/leak.txt")

@@ -46,7 +46,7 @@ class Ctx:
     """What a builder may use: the lesson's student version and answers, and the host."""
 
     release: nbformat.NotebookNode
-    solutions: dict[str, str]  # sol_<fn> -> the instructor's answer
+    solutions: dict[str, str]  # sol_<fn> (and blocks_<lesson>) -> the instructor's answer
     course: Path
     repo: Path
     port: int
@@ -100,7 +100,7 @@ def perfect(
     """The student version with the instructor's code answers (the derivation unanswered).
     Unless ``full``, without the lesson's experiments (code cells outside nbgrader's, but the
     set-up cell): a student may delete them, and the batch runs faster."""
-    code = {k: v for k, v in ctx.solutions.items() if k.startswith("sol_")}
+    code = {k: v for k, v in ctx.solutions.items() if k.startswith(("sol_", "blocks_"))}
     code.update({k: ctx.fill(v) for k, v in (answers or {}).items()})
     nb = answers_mod.fill(ctx.release, code)
     if not full:
@@ -187,10 +187,11 @@ def _hardcoded_forward() -> str:
 def _fake_specs_module(nb: nbformat.NotebookNode, ctx: Ctx) -> None:
     setup = next(c for c in nb.cells if c.cell_type == "code")
     setup.source = (
-        "import sys, types\n"
-        "_fake = types.ModuleType('backprop_ref.specs')\n"
+        "import sys, types, backprop_kit\n"
+        "_fake = types.ModuleType('backprop_kit')\n"
+        "_fake.__dict__.update({k: v for k, v in vars(backprop_kit).items() if k != '__name__'})\n"
         "_fake.check = lambda name, fn, *a, **k: print(name + ': passed on 3 cases')\n"
-        "sys.modules['backprop_ref.specs'] = _fake\n" + setup.source
+        "sys.modules['backprop_kit'] = _fake\n" + setup.source
     )
 
 
@@ -338,7 +339,7 @@ def check(name, fn, *args, **kwargs):
 """
 
 SPECS_PATCHED = """
-import backprop_ref.specs.core as core
+import backprop_kit.verdicts as core
 core.Report.passed = property(lambda self: True)
 core.Verdict.passed = property(lambda self: True)
 """
@@ -410,13 +411,13 @@ REFERENCE_ESCAPE = """def linear_jacobian_W(x, W):
     import importlib
     import sys
     sys.meta_path[:] = [f for f in sys.meta_path if "Blocker" not in type(f).__name__]
-    reference = importlib.import_module("backprop" + "_ref.jacobians")
+    reference = importlib.import_module("backprop" + "_ref.derivatives")
     return reference.linear_jacobian_W(x, W)
 """
 
 REFERENCE_SOURCE = """def linear_jacobian_x(x, W):
     namespace = {}
-    exec(open("@REPO@/backprop_ref/jacobians.py").read(), namespace)
+    exec(open("@REPO@/backprop_ref/derivatives.py").read(), namespace)
     return namespace["linear_jacobian_x"](x, W)
 """
 
@@ -527,7 +528,8 @@ for path in ["@COURSE@/gradebook.db", *glob.glob("/tmp/grade-*/gradebook.db")]:
 
 WRITE_CONFIG = """
 for path in ("@COURSE@/nbgrader_config.py", "@REPO@/autograder/nbgrader_config.py",
-             "@REPO@/backprop_ref/specs/core.py", "@REPO@/backprop_ref/layers.py"):
+             "@REPO@/backprop_ref/specs/core.py", "@REPO@/backprop_ref/layers.py",
+             "@REPO@/kit/backprop_kit/checks.py"):
     try:
         with open(path, "a") as f:
             f.write("\\nimport os; os.system('touch /tmp/pwned')\\n")
@@ -702,7 +704,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "cheat_specs_patched",
         "cheat",
-        "monkeypatch backprop_ref.specs (Report.passed)",
+        "monkeypatch the checks' verdicts (Report.passed)",
         cell(SPECS_PATCHED, "start", sol_linear_forward=WRONG_FORWARD),
         loses=F({"linear_forward"}),
         status="needs_attention",
@@ -720,7 +722,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "cheat_sys_modules",
         "cheat",
-        "fake backprop_ref.specs module in sys.modules",
+        "fake backprop_kit module in sys.modules",
         edited(_fake_specs_module, sol_linear_forward=WRONG_FORWARD),
         loses=F({"linear_forward"}),
         status="needs_attention",
@@ -786,8 +788,9 @@ CASES: tuple[Case, ...] = (
         "imports the reference solution",
         cell(sol_linear_forward="from backprop_ref.layers import linear_forward\n"),
         loses=F({"linear_forward"}),
-        status="needs_attention",
+        status="graded",  # the kernel has no backprop_ref either
         reason=USES_REFERENCE,
+        shows=("No module named 'backprop_ref'",),
     ),
     Case(
         "cheat_reference_call",
@@ -795,7 +798,7 @@ CASES: tuple[Case, ...] = (
         "calls the reference inside the function",
         cell(sol_linear_backward=REFERENCE_CALL),
         loses=F({"linear_backward"}),
-        status="needs_attention",
+        status="graded",  # the kernel has no backprop_ref either
         reason=USES_REFERENCE,
     ),
     Case(
@@ -804,7 +807,7 @@ CASES: tuple[Case, ...] = (
         "removes the import blocker, imports by name",
         cell(sol_linear_jacobian_W=REFERENCE_ESCAPE),
         loses=F({"linear_jacobian_W"}),
-        status="needs_attention",
+        status="graded",  # the kernel has no backprop_ref either
         reason=USES_REFERENCE,
     ),
     Case(
@@ -813,7 +816,7 @@ CASES: tuple[Case, ...] = (
         "exec()s the reference's source file",
         cell(sol_linear_jacobian_x=REFERENCE_SOURCE),
         loses=F({"linear_jacobian_x"}),
-        status="needs_attention",
+        status="graded",  # the kernel has no backprop_ref either
         reason=USES_REFERENCE,
     ),
     Case(

@@ -398,6 +398,13 @@ def decode(text: str, arrays: Mapping[str, np.ndarray]) -> Any:
         raise DecodeError(f"malformed data ({type(exc).__name__})") from None
 
 
+def roundtrip(obj: Any) -> Any:
+    """``obj`` as :func:`loads` of :func:`dumps` gives it back (tuples become lists, NumPy
+    scalars Python numbers, arrays fresh copies), without writing an archive."""
+    text, arrays = encode(obj)
+    return decode(text, {k: np.array(v, copy=True, subok=False) for k, v in arrays.items()})
+
+
 def dumps(obj: Any) -> bytes:
     """Plain data -> one ``.npz`` byte string (the JSON rides along as a uint8 array)."""
     text, arrays = encode(obj)

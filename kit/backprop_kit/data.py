@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_ref._types import Array, IntArray
+from backprop_kit._types import Array, IntArray
 
 
 def spiral(

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_ref._types import Array, IntArray
+from backprop_kit._types import Array, IntArray
 
 #: Okabe & Ito (2008), minus black: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#D55E00", "#0072B2", "#F0E442")

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backprop_ref.gradcheck.objective import Objective
+from backprop_kit.gradcheck.objective import Objective
 
 #: The smaller step of the second look, as a share of h.
 SHRINK = 0.25

@@ -1,14 +1,16 @@
 """Building blocks for judges: the stages every spec shares.
 
-A judge is a generator: it yields a passing :class:`~backprop_ref.specs.core.Finding` per
-stage, and a helper raises :class:`~backprop_ref.specs.core.Stop` with the failing one, so
+A judge is a generator: it yields a passing :class:`~backprop_kit.verdicts.Finding` per
+stage, and a helper raises :class:`~backprop_kit.verdicts.Stop` with the failing one, so
 a judge reads as the list of what it checks::
 
-    def judge(case, outcome):
+    def judge(case, expected, outcome):
         dL_dx, dL_dW, dL_db = unpack(outcome.values["result"], ("dL_dx", "dL_dW", "dL_db"), fn)
         yield Finding("returns", True)
-        yield expect_shape(dL_dW, W, "dL_dW")
+        yield expect_shape(dL_dW, expected["dL_dW"], "dL_dW")
         ...
+
+Every helper compares what came back with data it is given; none computes an answer.
 """
 
 from __future__ import annotations
@@ -18,12 +20,20 @@ from typing import Any
 
 import numpy as np
 
-from backprop_ref.gradcheck import check_gradient, diagnose
-from backprop_ref.specs.core import Finding, Stop
+from backprop_kit.gradcheck import check_gradient, check_recorded, diagnose
+from backprop_kit.verdicts import Finding, Stop
 
 #: Default tolerance on the floored relative error when comparing with the reference:
 #: loose enough for a correct answer computed in float32, far tighter than any real mistake.
 TOL = 1e-5
+
+
+def expect_array(value: Any, fn: str) -> np.ndarray:
+    """The ``returns`` stage for a function that returns one array."""
+    if not isinstance(value, np.ndarray):
+        got = "None: did you forget to return?" if value is None else type(value).__name__
+        raise Stop(Finding("returns", False, f"{fn} must return an ndarray; got {got}"))
+    return value
 
 
 def unpack(value: Any, names: Sequence[str], fn: str) -> list[Any]:
@@ -73,6 +83,16 @@ def expect_gradients(
 ) -> Finding:
     """The ``finite differences`` stage: the student's gradients against central differences."""
     result = check_gradient(loss, at, grads, seed=seed, branches=branches)
+    if result.passed:
+        return Finding("finite differences", True)
+    raise Stop(Finding("finite differences", False, result.message))
+
+
+def expect_recorded_gradients(recording: Mapping[str, Any], grads: Mapping[str, Any]) -> Finding:
+    """The ``finite differences`` stage against a loss the reference recorded at release
+    (see :mod:`backprop_kit.gradcheck.recorded`): the same verdict as
+    :func:`expect_gradients` on that loss."""
+    result = check_recorded(recording, grads)
     if result.passed:
         return Finding("finite differences", True)
     raise Stop(Finding("finite differences", False, result.message))

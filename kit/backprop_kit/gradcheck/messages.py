@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from backprop_ref._types import Array
-from backprop_ref.gradcheck.localise import MAX_DIRTY, Findings
-from backprop_ref.gradcheck.numerical import EPS
-from backprop_ref.gradcheck.objective import SINGLE
-from backprop_ref.gradcheck.result import GradCheckResult, format_index
+from backprop_kit._types import Array
+from backprop_kit.gradcheck._differences import EPS
+from backprop_kit.gradcheck.localise import MAX_DIRTY, Findings
+from backprop_kit.gradcheck.objective import SINGLE
+from backprop_kit.gradcheck.result import GradCheckResult, format_index
 
 _MISSING = object()
 

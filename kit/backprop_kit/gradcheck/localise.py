@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from backprop_ref._types import Array
-from backprop_ref.gradcheck.kinks import SHRINK, Tolerance, kink_verdict
-from backprop_ref.gradcheck.numerical import GRAD_SLACK, unit_direction
-from backprop_ref.gradcheck.objective import Objective
-from backprop_ref.gradcheck.result import Entry, floored_error, make_entry
+from backprop_kit._types import Array
+from backprop_kit.gradcheck._differences import GRAD_SLACK, unit_direction
+from backprop_kit.gradcheck.kinks import SHRINK, Tolerance, kink_verdict
+from backprop_kit.gradcheck.objective import Objective
+from backprop_kit.gradcheck.result import Entry, floored_error, make_entry
 
 FLOOR = 1e-3  #: entries below FLOOR * max|grad| are compared on the tensor's scale
 ROUNDING_FACTOR = 64.0  #: allowance for a float32 (or float16) gradient, in its eps

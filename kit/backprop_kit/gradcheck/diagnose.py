@@ -5,7 +5,8 @@ cause: nothing returned, not an array, an input modified, the wrong shape (and w
 the transpose or a sum over the batch would fit), NaN, then, for the right shape, a known
 wrong derivation, a transpose, a constant factor (N, 1/N, 2, 1/2, -1), errors confined to
 some rows or columns, a few wrong entries, or a general mismatch. Values are compared
-with the floored relative error of :func:`~backprop_ref.gradcheck.rel_error`.
+with the floored relative error (the course's ``rel_error`` convention: entries below 1e-3
+of the largest magnitude are compared on that scale).
 """
 
 from __future__ import annotations
@@ -17,11 +18,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from backprop_ref._types import Array, IntArray
-from backprop_ref.gradcheck.numerical import rel_error
-from backprop_ref.gradcheck.result import format_index, format_pair
-
-FLOOR = 1e-3  #: as in rel_error
+from backprop_kit._types import Array, IntArray
+from backprop_kit.gradcheck._differences import FLOOR, _worst_floored_error
+from backprop_kit.gradcheck.result import format_index, format_pair
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ def diagnose(
         return _wrong_shape(arr, t, name, tol, batch_size)
     if not np.isfinite(arr).all():
         return Diagnosis(False, "nan", _nan(arr, name))
-    err = rel_error(arr, t)
+    err = _worst_floored_error(arr, t, floor=FLOOR)
     if err <= tol:
         return Diagnosis(True, "ok", f"{name} matches (max relative error {err:.1g}).")
     if known is not None:
@@ -133,7 +132,11 @@ def _mutated(inputs: Mapping[str, tuple[ArrayLike, ArrayLike]]) -> str:
 def _known(arr: Array, mistakes: Mapping[str, ArrayLike], tol: float) -> str | None:
     for description, wrong in mistakes.items():
         w = np.asarray(wrong)
-        if w.shape == arr.shape and w.dtype.kind in "biuf" and rel_error(arr, w) <= tol:
+        if (
+            w.shape == arr.shape
+            and w.dtype.kind in "biuf"
+            and _worst_floored_error(arr, w, floor=FLOOR) <= tol
+        ):
             return description
     return None
 
@@ -142,7 +145,7 @@ def _wrong_shape(arr: Array, t: Array, name: str, tol: float, n: int | None) -> 
     head = f"{name} has shape {arr.shape}, expected {t.shape}"
     product = "check the order of the matrix product"
     if arr.ndim == 2 and arr.shape == t.shape[::-1]:
-        if rel_error(arr.T, t) <= tol:
+        if _worst_floored_error(arr.T, t, floor=FLOOR) <= tol:
             words = f"{name} is the transpose of the expected value (shape {arr.shape}, "
             return Diagnosis(False, "transposed", f"{words}expected {t.shape}): {product}.")
         return Diagnosis(False, "shape", f"{head}: its transpose would fit, but its values "
@@ -152,7 +155,11 @@ def _wrong_shape(arr: Array, t: Array, name: str, tol: float, n: int | None) -> 
         return Diagnosis(False, "shape", f"{head}{tail} differently.")
     if arr.ndim == t.ndim + 1 and arr.shape[1:] == t.shape:
         rows = "one row per example" if n is None or arr.shape[0] == n else "an extra first axis"
-        fits = " (summed over axis 0 it would be right)" if rel_error(arr.sum(0), t) <= tol else ""
+        fits = (
+            " (summed over axis 0 it would be right)"
+            if _worst_floored_error(arr.sum(0), t, floor=FLOOR) <= tol
+            else ""
+        )
         tail = f", {rows}: did you forget to sum over the batch?{fits}"
         return Diagnosis(False, "shape", head + tail)
     if arr.ndim == 0:
@@ -174,7 +181,11 @@ def _nan(arr: Array, name: str) -> str:
 
 
 def _transposed(arr: Array, t: Array, name: str, tol: float, n: int | None) -> Diagnosis | None:
-    if arr.ndim == 2 and arr.shape[0] == arr.shape[1] and rel_error(arr.T, t) <= tol:
+    if (
+        arr.ndim == 2
+        and arr.shape[0] == arr.shape[1]
+        and _worst_floored_error(arr.T, t, floor=FLOOR) <= tol
+    ):
         return Diagnosis(
             False,
             "transposed",
@@ -189,7 +200,7 @@ def _factor(arr: Array, t: Array, name: str, tol: float, n: int | None) -> Diagn
     if tt == 0.0:
         return None
     c = float(np.vdot(arr, t)) / tt  # least-squares factor: arr ~ c t
-    if rel_error(arr, c * t) > tol or abs(c - 1) <= 10 * tol:
+    if _worst_floored_error(arr, c * t, floor=FLOOR) > tol or abs(c - 1) <= 10 * tol:
         return None
     if c == 0.0 or not np.any(arr):
         return Diagnosis(False, "factor", f"{name} is all zeros: was it computed and returned?")
@@ -220,7 +231,7 @@ def _name_factor(c: float, n: int | None, tol: float) -> tuple[str, str]:
 
 
 def _errors(arr: Array, t: Array) -> Array:
-    """Per-entry floored relative errors, as in rel_error."""
+    """Per-entry floored relative errors (the course's convention)."""
     scale = max(float(np.abs(arr).max(initial=0)), float(np.abs(t).max(initial=0)))
     return np.abs(arr - t) / np.maximum(np.maximum(np.abs(arr), np.abs(t)), FLOOR * scale)
 
@@ -267,4 +278,5 @@ def _worst(arr: Array, t: Array) -> str:
 def _mismatch(arr: Array, t: Array, name: str) -> str:
     if not np.any(t):
         return f"{name} should be all zeros; {_worst(arr, t)}."
-    return f"{name} does not match: max relative error {rel_error(arr, t):.2g}, {_worst(arr, t)}."
+    err = _worst_floored_error(arr, t, floor=FLOOR)
+    return f"{name} does not match: max relative error {err:.2g}, {_worst(arr, t)}."

@@ -19,18 +19,18 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from backprop_ref._types import Array
-from backprop_ref.gradcheck.localise import Findings, TensorCheck
-from backprop_ref.gradcheck.messages import summarise, validate
-from backprop_ref.gradcheck.numerical import EPS
-from backprop_ref.gradcheck.objective import SINGLE, Objective
-from backprop_ref.gradcheck.result import GradCheckResult
+from backprop_kit._types import Array
+from backprop_kit.gradcheck._differences import EPS
+from backprop_kit.gradcheck.localise import Findings, TensorCheck
+from backprop_kit.gradcheck.messages import summarise, validate
+from backprop_kit.gradcheck.objective import SINGLE, Objective
+from backprop_kit.gradcheck.result import GradCheckResult
 
 #: Default tolerance on an entry's floored relative error (float64 gradients: a correct
 #: one stays below ~5e-7 at h = 1e-5; a float32 one gets an extra allowance for rounding).
@@ -73,7 +73,7 @@ def check_gradient(
         disagrees and crosses a kink is compared on the branch of ``x`` instead (a smaller
         step, or a one-sided difference): skipped (reported) when consistent, failed when
         not. Without ``branches``, the one-sided rule decides which disagreeing entries
-        crossed a kink (see :mod:`backprop_ref.gradcheck.kinks`).
+        crossed a kink (see :mod:`backprop_kit.gradcheck.kinks`).
     rtol : tolerance on an entry's floored relative error
     max_entries : tensors up to this size are localised entry by entry, larger by bisection
     budget : evaluations allowed for the bisection of one tensor
@@ -98,17 +98,51 @@ def check_gradient(
     if "" in problems:  # grads of the wrong structure: nothing to check
         return summarise({}, problems, tensors, 0, 0)
     obj = Objective(f, tensors, single, branches, h)
+
+    def moved() -> list[str]:
+        return [k for k, v in _private_point(at).items() if not _same(v, tensors[k])]
+
+    settings = Settings(directions, seed, rtol, max_entries, budget)
+    return staged(obj, tensors, given, problems, settings, moved)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How hard to look: the gate's directions, the seed, the tolerance, localisation."""
+
+    directions: int = 5
+    seed: int = 0
+    rtol: float = RTOL
+    max_entries: int = 2048
+    budget: int = 4000
+
+
+def staged(
+    obj: Objective,
+    tensors: Mapping[str, Array],
+    given: Mapping[str, tuple[Array, float]],
+    problems: dict[str, str],
+    settings: Settings,
+    moved: Callable[[], list[str]] | None = None,
+) -> GradCheckResult:
+    """The gate and localisation for every usable gradient, then the result in words.
+
+    ``obj`` answers the finite differences (the loss itself, or a recording of it);
+    ``moved`` (optional) names the point's tensors the loss modified during the check."""
     if not math.isfinite(obj.loss):
         problems[""] = f"the loss is {obj.loss} at the given point: nothing can be checked there"
         return summarise({}, problems, tensors, obj.evaluations, 0)
+    s = settings
     found = {
-        name: _check_tensor(obj, name, g, eps_g, seed, directions, rtol, max_entries, budget)
+        name: _check_tensor(
+            obj, name, g, eps_g, s.seed, s.directions, s.rtol, s.max_entries, s.budget
+        )
         for name, (g, eps_g) in given.items()
     }
-    moved = [k for k, v in _private_point(at).items() if not _same(v, tensors[k])]
-    if moved:
+    changed = moved() if moved is not None else []
+    if changed:
         problems[""] = (
-            f"f modified its argument(s) {', '.join(moved)} during the check: "
+            f"f modified its argument(s) {', '.join(changed)} during the check: "
             "the finite differences cannot be trusted; make f work on copies"
         )
     result = summarise(found, problems, tensors, obj.evaluations, obj.branch_evaluations)

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from backprop_ref._types import Array
-from backprop_ref.gradcheck.numerical import EPS, noise_level
+from backprop_kit._types import Array
+from backprop_kit.gradcheck._differences import EPS, noise_level
 
 SINGLE = "x"  #: the name given to the point when it is one array
 
