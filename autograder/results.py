@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from autograder import csvsafe
-from backprop_ref.specs.harness import cut
+from backprop_kit.harness import cut
 
 MAX_REASON = 4000  # characters of a submission's reason (each cell's message: 2,000)
 Status = Literal["graded", "needs_manual", "needs_attention", "missing", "ungradable"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from autograder.tasks import Task, TaskResult, remove_private_courses, run_task
-from backprop_ref.specs.harness import cut
+from backprop_kit.harness import cut
 
 OnResult = Callable[[Task, TaskResult], None]
 

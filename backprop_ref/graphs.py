@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from backprop_kit.plots import GREY, PALETTE, course_style
 from backprop_ref._types import Array
 from backprop_ref.autodiff import topological_order
-from backprop_ref.plots import GREY, PALETTE, course_style
 
 #: Colour of gradients in the pictures (vermillion: readable on light and dark themes).
 GRAD_COLOUR = PALETTE[4]

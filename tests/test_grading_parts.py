@@ -27,8 +27,8 @@ from autograder.verify import (
     verification_seed,
     verify,
 )
-from backprop_ref.specs import LESSONS, Lesson
 from backprop_kit.harness import Outcome, Probe, Step, dumps, loads
+from backprop_ref.specs import LESSONS, Lesson
 
 LINEAR = LESSONS["03_linear_layer"]
 

@@ -115,8 +115,8 @@ def test_judges_only_compare() -> None:
         "numpy",
         "backprop_ref.gradcheck",
         "backprop_ref.specs.core",
-        "backprop_ref.specs.harness",
-        "backprop_ref.specs.judging",
+        "backprop_kit.harness",
+        "backprop_kit.judging",
     }
     tree = ast.parse((SPEC_DIR / "judges.py").read_text(encoding="utf-8"))
     imported = {

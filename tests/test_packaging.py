@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 #: What students need beside the kit to open the notebooks (pinned in pyproject.toml).
-FRONT_ENDS = ("jupyterlab", "notebook")
+FRONT_ENDS = ("jupyterlab", "notebook", "nbgrader")  # nbgrader: the students' Validate button
 
 
 def _split(requirement: str) -> tuple[str, str]:

@@ -37,9 +37,9 @@ from autograder.verify import (
     stages_of,
     verify,
 )
+from backprop_kit.harness import Outcome
 from backprop_ref.specs import HIDDEN_SEED, LESSONS, VISIBLE_SEED, GradedCell, Lesson
 from backprop_ref.specs.core import Case, Finding, check_function
-from backprop_ref.specs.harness import Outcome
 from tests.lessons import mutants, source_path
 from tests.test_mutants import _with
 
@@ -190,13 +190,14 @@ def test_a_sigmoid_clipped_at_20_is_graded_never_flagged(passes: bool) -> None:
         assert "saturated" in hidden.message and DIFFER not in hidden.message
 
 
-def _raising_judge(case: Case, outcome: Outcome) -> Iterable[Finding]:
+def _raising_judge(case: Case, expected: Any, outcome: Outcome) -> Iterable[Finding]:
     yield Finding("returns", True)
     raise ZeroDivisionError("the judge divided by zero")
 
 
 def test_a_judge_that_raises_costs_that_function_only() -> None:
-    broken = dataclasses.replace(LINEAR.spec("apply_jacobian"), judge=_raising_judge)
+    spec = LINEAR.spec("apply_jacobian")
+    broken = dataclasses.replace(spec, card=dataclasses.replace(spec.card, judge=_raising_judge))
     lesson = Lesson(
         LINEAR.name,
         LINEAR.title,

@@ -6,7 +6,7 @@ and ``vector_jacobian_product(dL_dy, J)``; and two derived results:
 ``chain_rule_shapes(n, m, k)`` (the shapes of the three Jacobians of the chain rule) and
 ``gradient_shapes(N, M_out)`` (dL/dy in Jacobian layout against the gradient array in code).
 
-The callables of the cases are :class:`~backprop_ref.specs.harness.Probe` references: vector
+The callables of the cases are :class:`~backprop_kit.harness.Probe` references: vector
 functions ``R^n -> R^m`` built from a matrix ``A`` (kind ``"vf"``) and their exact Jacobians
 (kind ``"vjac"``), so the cases stay plain data.
 """

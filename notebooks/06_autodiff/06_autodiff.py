@@ -72,11 +72,11 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from backprop_ref.data import spiral
+from backprop_kit.data import spiral
 from backprop_ref.gradcheck import check_gradient, rel_error
 from backprop_ref.graphs import draw_graph, trace
 from backprop_ref.mlp import init_mlp, mlp_backward, mlp_forward
-from backprop_ref.plots import PALETTE, course_style, plot_loss_curve
+from backprop_kit.plots import PALETTE, course_style, plot_loss_curve
 from backprop_ref.specs import check
 
 # %% [markdown]

@@ -20,49 +20,49 @@ from backprop_ref.specs.core import Spec
 from backprop_ref.specs.l06_autodiff import cases, expected, graph_cases, judges
 from backprop_ref.specs.lesson import GradedCell, Lesson, tests_for
 
-topological_order_spec = Spec.of_call(
+topological_order_spec = Spec.legacy_call(
     "topological_order(parents, root)",
     graph_cases.topological_cases,
     lambda case, outcome: judges.judge_topological_order(
         case, expected.expect_topological_order(case), outcome
     ),
 )
-add_backward_spec = Spec.of_call(
+add_backward_spec = Spec.legacy_call(
     "add_backward(dL_dz, x_shape, y_shape)",
     cases.add_cases,
     lambda case, outcome: judges.judge_add_backward(
         case, expected.expect_add_backward(case), outcome
     ),
 )
-matmul_backward_spec = Spec.of_call(
+matmul_backward_spec = Spec.legacy_call(
     "matmul_backward(dL_dz, x, W)",
     cases.matmul_cases,
     lambda case, outcome: judges.judge_matmul_backward(
         case, expected.expect_matmul_backward(case), outcome
     ),
 )
-mean_backward_spec = Spec.of_call(
+mean_backward_spec = Spec.legacy_call(
     "mean_backward(dL_dm, x_shape, axis)",
     cases.mean_cases,
     lambda case, outcome: judges.judge_mean_backward(
         case, expected.expect_mean_backward(case), outcome
     ),
 )
-cross_entropy_backward_spec = Spec.of_call(
+cross_entropy_backward_spec = Spec.legacy_call(
     "cross_entropy_backward(dL_dL, scores, labels)",
     cases.cross_entropy_cases,
     lambda case, outcome: judges.judge_cross_entropy_backward(
         case, expected.expect_cross_entropy_backward(case), outcome
     ),
 )
-fan_out_gradient_spec = Spec.of_call(
+fan_out_gradient_spec = Spec.legacy_call(
     "fan_out_gradient(x, params, labels)",
     cases.fan_out_cases,
     lambda case, outcome: judges.judge_fan_out_gradient(
         case, expected.expect_fan_out_gradient(case), outcome
     ),
 )
-engine_gradients_spec = Spec.of_call(
+engine_gradients_spec = Spec.legacy_call(
     "engine_gradients(x, params, labels)",
     cases.engine_cases,
     lambda case, outcome: judges.judge_engine_gradients(
