@@ -8,6 +8,7 @@ from backprop_ref.specs import (
     gradient_checking,
     jacobians,
     l07_normalisation,
+    l08_convolution,
     linear_layer,
 )
 from backprop_ref.specs.core import Spec
@@ -22,6 +23,7 @@ LESSONS: dict[str, Lesson] = {
         activations_losses,
         backprop_network,
         l07_normalisation,
+        l08_convolution,
     )
 }
 
