@@ -9,7 +9,8 @@ loop solutions fast (at most a few thousand window products).
 * hidden and verify add what the visible ones leave out: a single image (N = 1), a single
   channel (C = 1), non-square images and kernels, no padding, padding 2, stride 3, a 1x1
   kernel, and H + 2P - KH not a multiple of the stride (the output size rounds down, and
-  the rows and columns past the last window get a zero gradient).
+  the rows and columns past the last window get a zero gradient), once with no padding,
+  so that a row of x itself (not only padding) is in no window.
 
 A pooling case is ``x``, ``size``, ``stride`` and ``dL_dy``: the visible ones have
 ``stride == size`` on sizes that divide evenly, one with many tied maxima (small integers)
@@ -35,7 +36,7 @@ CONV_PLANS: dict[str, list[Geometry]] = {
         (1, 3, 6, 8, 2, 3, 2, 2, 1),  # N = 1, non-square, (6 + 2 - 3) / 2 rounds down
         (3, 1, 7, 5, 3, 2, 3, 1, 0),  # C = 1, no padding, non-square kernel
         (2, 2, 9, 6, 2, 3, 3, 3, 2),  # stride 3, padding 2, both sizes round down
-        (2, 2, 5, 7, 3, 1, 1, 2, 0),  # a 1x1 kernel at stride 2
+        (2, 2, 6, 7, 3, 1, 1, 2, 0),  # a 1x1 kernel at stride 2, the last row in no window
     ],
 }
 
@@ -71,10 +72,10 @@ def _verify_conv(rng: np.random.Generator) -> list[Geometry]:
     H1 = _not_multiple(rng, KH, S, 1, 5, 8)
     W1 = _not_multiple(rng, KW, S, 1, 5, 8)
     W1 = W1 if W1 != H1 else W1 + S  # non-square image; still not a multiple
-    H2 = _size(rng, 4, 7)
+    H2 = _not_multiple(rng, KW, 2, 0, 4, 8)  # the last row of x is in no window
     return [
         (1, _size(rng, 2, 3), H1, W1, _size(rng, 2, 3), KH, KW, S, 1),
-        (_size(rng, 2, 3), 1, H2, H2 + _size(rng, 1, 2), _size(rng, 2, 3), KW, KH, 1, 0),
+        (_size(rng, 2, 3), 1, H2, H2 + _size(rng, 1, 2), _size(rng, 2, 3), KW, KH, 2, 0),
         (2, _size(rng, 2, 3), _size(rng, 6, 9), _size(rng, 5, 8), 2, 3, 3, 3, 2),
         (_size(rng, 2, 3), 3, 6, 6, 2, 3, 3, _size(rng, 1, 2), 1),
     ]

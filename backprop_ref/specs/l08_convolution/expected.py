@@ -45,11 +45,20 @@ def _size_mistakes(case: Case) -> list[list[Any]]:
         ([N, F, size(H, 2 * P, KH, S, up=True), size(Wd, 2 * P, KW, S, up=True)], words.SIZE_CEIL),
         ([N, F, size(H, 2 * P, KH, 1), size(Wd, 2 * P, KW, 1)], words.SIZE_NO_STRIDE),
         ([N, F, size(H, 2 * P, KW, S), size(Wd, 2 * P, KH, S)], words.SIZE_SWAPPED),
+        ([N, F, truth[2], size(Wd, 2 * P, KH, S)], words.SIZE_SWAPPED),
+        ([N, F, size(H, 2 * P, KW, S), truth[3]], words.SIZE_SWAPPED),
         ([N, C, truth[2], truth[3]], words.SIZE_CHANNELS),
     ]
+    return _unambiguous(candidates, truth)
+
+
+def _unambiguous(candidates: list[tuple[list[int], str]], truth: list[int]) -> list[list[Any]]:
+    """The named wrong shapes that differ from the truth and from every other mistake's:
+    where two mistakes give the same shape, neither is named (the message stays general)."""
     out: list[list[Any]] = []
     for shape, description in candidates:
-        if shape != truth and all(shape != seen for seen, _ in out):
+        others = [d for s, d in candidates if s == shape and d != description]
+        if shape != truth and not others and all(shape != seen for seen, _ in out):
             out.append([shape, description])
     return out
 

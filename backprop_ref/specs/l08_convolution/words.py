@@ -24,8 +24,8 @@ SIZE_CHANNELS = (
     "C output channels: the output has one channel per filter, F = W.shape[0], not the input's C"
 )
 SIZE_SWAPPED = (
-    "the kernel's height and width swapped: H_out comes from H and KH = W.shape[2], W_out "
-    "from W and KW = W.shape[3]"
+    "the kernel's height and width mixed up: H_out comes from the image's height and "
+    "KH = W.shape[2], W_out from its width and KW = W.shape[3]"
 )
 SIZE_FLOAT = (
     "a float: the sizes of an array are integers; use integer division //, which also rounds down"
