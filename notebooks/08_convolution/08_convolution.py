@@ -828,7 +828,7 @@ print("speed-up at N = 8:", round(timings["loops"][-1] / timings["contraction"][
 # overhead, the contraction in one matrix product per pass. The course's reference
 # (`backprop_ref.convolution`) is built the same way (im2col, one batched matrix product
 # per pass, col2im) and runs a CIFAR-10-size layer (64 images of 32 x 32 with 32
-# channels, 64 filters) forward and backward within 2x of PyTorch's time on one core
+# channels, 64 filters) forward and backward in 1.5 to 2 times PyTorch's time on one core
 # (`benchmarks/bench_conv.py`).
 #
 # ---
