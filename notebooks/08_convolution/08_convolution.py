@@ -367,7 +367,10 @@ with course_style():
 #   $P$ rows and columns of padding on each side.
 #
 # Each gradient has the shape of its variable: `(F,)`, `(F, C, KH, KW)` and
-# `(N, C, H_in, W_in)`. The bias and kernel gradients sum over the batch: the same
+# `(N, C, H_in, W_in)`. (In the Jacobian layout of lessons 1 and 3, $\partial L/\partial
+# y$ would be a row of $N F H_{out} W_{out}$ numbers and $\partial y/\partial x$ a matrix
+# with $N F H_{out} W_{out}$ rows and $N C H_{in} W_{in}$ columns, almost all zeros; code
+# keeps every gradient in its variable's shape and never forms that matrix.) The bias and kernel gradients sum over the batch: the same
 # parameters serve every image. (If the loss is a mean over the batch, its $1/N$ is
 # already inside `dL_dy`, as in lesson 4.)
 #

@@ -113,7 +113,7 @@ def judge_output_shape(
         raise _stop(
             "values",
             f"conv_output_shape returned {_shown(got)}, expected {_shown(want)}: N is the "
-            "batch, F = W.shape[0] the filters, H_out = (H + 2P - KH) // S + 1 (rounded "
+            "batch, F = W.shape[0] the filters, H_out = (H_in + 2P - KH) // S + 1 (rounded "
             "down) and likewise W_out.",
         )
     yield Finding("values", True)

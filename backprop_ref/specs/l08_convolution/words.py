@@ -10,16 +10,16 @@ from __future__ import annotations
 # ------------------------------------------------------------------- output size
 
 SIZE_NO_PLUS_ONE = (
-    "the number of steps without the first window: (H + 2P - KH) // S counts the strides "
+    "the number of steps without the first window: (H_in + 2P - KH) // S counts the strides "
     "between windows; add 1 for the window at position 0"
 )
-SIZE_NO_PAD = "the size without the padding: the windows slide over H + 2P rows, not H"
+SIZE_NO_PAD = "the size without the padding: the windows slide over H_in + 2P rows, not H_in"
 SIZE_PAD_ONCE = "the size with the padding counted once: P zeros are added on each side, 2P in all"
 SIZE_CEIL = (
     "the size rounded up: a window that would stick out past the padded image does not "
-    "exist; round down with integer division, (H + 2P - KH) // S + 1 (PyTorch's rule)"
+    "exist; round down with integer division, (H_in + 2P - KH) // S + 1 (PyTorch's rule)"
 )
-SIZE_NO_STRIDE = "the size at stride 1: divide the distance H + 2P - KH by the stride S"
+SIZE_NO_STRIDE = "the size at stride 1: divide the distance H_in + 2P - KH by the stride S"
 SIZE_CHANNELS = (
     "C output channels: the output has one channel per filter, F = W.shape[0], not the input's C"
 )
@@ -110,14 +110,14 @@ X_STRIDE_IGNORED = (
 )
 X_PADDED = (
     "the gradient of the padded input xp: crop the P rows and columns of padding on each "
-    "side, dL_dxp[:, :, P:P + H, P:P + W]"
+    "side, dL_dxp[:, :, P:P + H_in, P:P + W_in]"
 )
 X_EMPTY_CROP = (
     "an empty array: with P = 0, dL_dxp[:, :, P:-P] is the slice 0:0, which is empty; crop "
-    "with dL_dxp[:, :, P:P + H, P:P + W], which also works for P = 0"
+    "with dL_dxp[:, :, P:P + H_in, P:P + W_in], which also works for P = 0"
 )
 X_SHORT = (
-    "an array short of the input's last rows or columns: when (H + 2P - KH) is not a "
+    "an array short of the input's last rows or columns: when (H_in + 2P - KH) is not a "
     "multiple of S, the last rows of x are in no window; their gradient is zero, but they "
     "are part of dL/dx"
 )
@@ -153,7 +153,7 @@ POOL_TRANSPOSED = (
 )
 POOL_NO_FLOOR = (
     "an output that includes a partial window: the windows that do not fit are dropped, "
-    "H_out = (H - size) // stride + 1"
+    "H_out = (H_in - size) // stride + 1"
 )
 POOL_STRIDE_ONE = (
     "an output of windows at every position (stride 1): window (i, j) starts at (i*S, j*S)"
