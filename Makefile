@@ -1,4 +1,12 @@
-# The two commands: `make demo` and `make test`. Both create .venv when needed.
+# The two commands: `make demo` and `make test`. Both check the system first
+# (scripts/setup-system: installs what is missing as root with apt, else says what to
+# install), then create .venv when needed.
+#
+# Opt-outs, for machines without them:
+#   make demo SANDBOX=0                grade the demo without the bubblewrap sandbox
+#   make test SANDBOX=0 POSTGRES=0 BROWSER=0
+#                                      the tests that need them are skipped, saying so
+#                                      (BACKPROP_TESTS_WITHOUT=sandbox,... does the same for pytest)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(abspath $(VENV))/bin
@@ -9,31 +17,56 @@ export MPLBACKEND := Agg
 # Deterministic BLAS threading for reproducible figures and fair benchmarks.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: demo test test-fast lint notebooks benchmark clean venv
+SANDBOX  ?= 1
+POSTGRES ?= 1
+BROWSER  ?= 1
+WITHOUT  := $(if $(filter 0,$(SANDBOX)),sandbox) $(if $(filter 0,$(POSTGRES)),postgres) \
+            $(if $(filter 0,$(BROWSER)),browser)
+SETUP    := scripts/setup-system
+SETUP_WITHOUT := $(foreach w,$(WITHOUT),--without $(w))
+comma := ,
+empty :=
+space := $(empty) $(empty)
+# Read by tests/system.py: what this run opted out of.
+export BACKPROP_TESTS_WITHOUT := $(subst $(space),$(comma),$(sort $(subst $(comma),$(space),$(BACKPROP_TESTS_WITHOUT)) $(WITHOUT)))
+
+.PHONY: demo test test-fast lint notebooks benchmark clean venv site
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "python3 >= 3.11 is required (found %s)" % sys.version.split()[0])'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+$(STAMP): pyproject.toml kit/pyproject.toml
+	@PYTHON=$(PYTHON) $(SETUP) venv
+	@echo "creating $(VENV) and installing the course into it (a few minutes the first time; log: $(VENV)/install.log)"
+	@$(PYTHON) -m venv $(VENV)
+	@{ $(BIN)/python -m pip install --upgrade pip && $(BIN)/python -m pip install -e ./kit -e '.[test]'; } \
+		> $(VENV)/install.log 2>&1 || { tail -n 25 $(VENV)/install.log; echo "pip failed: see $(VENV)/install.log"; exit 1; }
 	@touch $(STAMP)
 
 DEMO_COURSE ?= demo-course
-demo: $(STAMP)
-	$(BIN)/python -m autograder demo --course $(DEMO_COURSE)
+# The system check comes first: nothing is installed on a machine that cannot run the demo.
+demo:
+	@PYTHON=$(PYTHON) $(SETUP) demo $(SETUP_WITHOUT)
+	@$(MAKE) -s --no-print-directory venv
+	$(BIN)/python -m autograder demo --course $(DEMO_COURSE)$(if $(filter sandbox,$(WITHOUT)), --no-sandbox)
+
+# The self-study site (site/index.html), usable offline: see autograder/site.py.
+site: $(STAMP)
+	$(BIN)/python -m autograder.site --out site
 
 lint: $(STAMP)
-	$(BIN)/ruff check backprop_ref autograder tests benchmarks
-	$(BIN)/ruff format --check backprop_ref autograder tests benchmarks
-	$(BIN)/mypy backprop_ref
+	$(BIN)/ruff check kit backprop_ref autograder tests benchmarks
+	$(BIN)/ruff format --check kit backprop_ref autograder tests benchmarks
+	$(BIN)/mypy
 
-test: lint
+test:
+	@PYTHON=$(PYTHON) $(SETUP) test $(SETUP_WITHOUT)
+	@$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 # The quick loop: no real nbgrader runs or kernels.
-test-fast: lint
+test-fast:
+	@PYTHON=$(PYTHON) $(SETUP) test $(SETUP_WITHOUT)
+	@$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q -m "not slow"
 
 # Regenerate the nbgrader source notebooks from their paired py:percent files.
@@ -47,4 +80,5 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_grading.py
 
 clean:
-	rm -rf $(VENV) course .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo-course site .pytest_cache .mypy_cache .ruff_cache kit/build
+	rm -f notebooks/*/checks.npz

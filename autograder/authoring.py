@@ -4,7 +4,9 @@
 metadata in the cell headers); ``NN_topic.ipynb`` beside it is the nbgrader source, generated
 by ``make notebooks`` (``python -m autograder.authoring``), outputs stripped, with no jupytext
 metadata (so released student copies do not pair themselves with a .py file). A test
-checks that every ``.ipynb`` equals what its ``.py`` builds.
+checks that every ``.ipynb`` equals what its ``.py`` builds. ``make notebooks`` also writes
+each lesson's check data beside its source notebook (``checks.npz``, visible and hidden
+cases, git-ignored), which the notebook's ``check`` cells read.
 """
 
 from __future__ import annotations
@@ -49,6 +51,14 @@ def render(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb, version=4) + "\n"
 
 
+def write_checks(root: Path) -> list[Path]:
+    """``checks.npz`` beside every source notebook (visible and hidden cases: authors run
+    the hidden tests too), generated from the reference."""
+    from backprop_ref.specs.checkdata import GRADER, write_checks
+
+    return [write_checks(folder, folder.name, GRADER) for folder in lesson_dirs(root)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m autograder.authoring",
@@ -73,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.check and stale:
         print("out of date (run `make notebooks`):", *map(str, stale), sep="\n  ")
         return 1
+    if not args.check:
+        write_checks(args.root)
     return 0
 
 

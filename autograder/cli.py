@@ -77,6 +77,17 @@ def _grading(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _exchange(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--exchange",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="DIR",
+        help=f"{what} nbgrader's exchange (DIR, default: c.Exchange.root in the course config)",
+    )
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -97,11 +108,36 @@ def parser() -> argparse.ArgumentParser:
         "--assignment", action="append", metavar="A", help="only this lesson (repeatable)"
     )
     p.add_argument("--no-self-study", action="store_true", help="skip the self-study bundle")
-    p = sub.add_parser("collect", help="import submissions from a folder or zip")
+    _exchange(p, "also publish to")
+    p = sub.add_parser(
+        "collect",
+        help="import submissions: a folder or zip, a Canvas/Moodle download, the exchange",
+    )
     _common(p)
     p.add_argument(
-        "path", type=Path, help="folder or zip laid out <student>/<assignment>/<notebook>.ipynb"
+        "path",
+        type=Path,
+        nargs="?",
+        help="folder or zip: <student>/<assignment>/<notebook>.ipynb, or a Canvas/Moodle "
+        "submissions download (with --roster)",
     )
+    _exchange(p, "collect from")
+    p.add_argument(
+        "--roster",
+        type=Path,
+        metavar="CSV",
+        help="the platform's class list: Canvas gradebook export or Moodle grading worksheet",
+    )
+    p.add_argument("--assignment", metavar="A", help="the lesson a platform download holds")
+    p.add_argument(
+        "--times",
+        type=Path,
+        metavar="FILE",
+        help="trusted submission times: CSV student_id,assignment,submitted_at (folder layout) "
+        "or Canvas's submissions JSON",
+    )
+    p.add_argument("--timezone", metavar="TZ", help="the Moodle worksheet's timezone (IANA)")
+    p.add_argument("--id-column", metavar="NAME", help="roster column holding the student id")
     p = sub.add_parser("grade", help="autograde and verify what has been collected")
     _common(p)
     _selection(p)
@@ -115,10 +151,18 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("feedback", help="HTML feedback per student and notebook")
     _common(p)
     _selection(p)
+    _exchange(p, "also return it through")
     p = sub.add_parser(
         "report", help="pass rates, score distribution, submissions needing attention"
     )
     _common(p)
+    p = sub.add_parser("export", help="grades for Canvas or Moodle import, or one long CSV")
+    _common(p)
+    p.add_argument("--format", choices=("csv", "canvas", "moodle"), default="csv")
+    p.add_argument("--roster", type=Path, metavar="CSV", help="the platform's class list")
+    p.add_argument("--assignment", metavar="A", help="the lesson (Moodle: one per worksheet)")
+    p.add_argument("--output", type=Path, metavar="FILE", help="default: course/reports/export-*")
+    p.add_argument("--id-column", metavar="NAME", help="roster column holding the student id")
     p = sub.add_parser("demo", help="the whole pipeline on generated sample submissions")
     _common(p, default_course="demo-course")
     _grading(p)
@@ -126,7 +170,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    top = parser()
+    args = top.parse_args(argv)
+    if args.command == "collect" and args.path is None and args.exchange is None:
+        top.error("collect: the following arguments are required: path (or --exchange)")
     course = Course.at(args.course, args.db)
     from autograder import commands
 
@@ -141,3 +188,11 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    except Exception as exc:  # a bug of ours: one line here, the traceback in the log
+        from autograder import console
+
+        where = f"; the traceback is in {console.last_log}" if console.last_log else ""
+        print(f"error: unexpected {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        if not console.last_log:
+            raise
+        return 1

@@ -8,7 +8,8 @@
       source/<a>/<a>.ipynb   the lessons (copied from notebooks/ by `release`)
       release/<a>/           student versions (nbgrader generate_assignment)
       self-study/            student versions + worked solutions as HTML
-      submitted/<s>/<a>/     collected submissions (+ timestamp.txt)
+      submitted/<s>/<a>/     collected submissions (+ timestamp.txt, received.json: the
+                             trusted time collect decided, and its source)
       attention/             files `collect` could not use, kept with the reason
       autograded/<s>/<a>/    nbgrader's graded copies
       results/<a>/<s>.json   our per-submission results: the single source of the CSVs

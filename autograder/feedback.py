@@ -6,25 +6,28 @@ students would read them (source and traceback). We render a redacted copy inste
 test cells get the student version's source back and keep only the final error line of
 their output (the diagnosis), and a summary cell with each function's verified result
 opens the notebook. nbgrader's own ``generate_feedback`` then renders it, with the scores
-from the gradebook.
+from the gradebook. formgrader's "Generate feedback" button goes through the same
+redaction (:mod:`autograder.formgrader`, set in the course config).
 """
 
 from __future__ import annotations
 
 import copy
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 from traitlets.config import Config
 
-from autograder import nbg
+from autograder import manual, mathjax, nbg, safe_html
 from autograder.answers import grade_id
 from autograder.course import Course
-from autograder.results import SubmissionResult, load_all
+from autograder.results import SubmissionResult
 from backprop_ref.specs import LESSONS
 
 STAGING = "feedback-staging"
+SUMMARY = "autograder_summary"  # metadata key of the summary cell (it is added once)
 
 
 def redact(
@@ -69,18 +72,30 @@ def summary_cell(result: SubmissionResult) -> nbformat.NotebookNode:
         "Your functions were also checked on new inputs outside your notebook; "
         "that check decides the points. Hidden tests are not shown.",
     ]
-    return nbformat.v4.new_markdown_cell("\n".join(lines))
+    cell = nbformat.v4.new_markdown_cell("\n".join(lines))
+    cell.metadata[SUMMARY] = True
+    return cell
 
 
 def feedback(
-    course: Course, assignments: list[str] | None = None, students: list[str] | None = None
+    course: Course,
+    assignments: list[str] | None = None,
+    students: list[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
-    """Write ``course/feedback/<student>/<assignment>/<assignment>.html`` for graded work."""
+    """Write ``course/feedback/<student>/<assignment>/<assignment>.html`` for graded work
+    (after bringing formgrader's scores into the results: :func:`autograder.manual.sync`).
+    ``progress(done, total)`` is called before the first page and after each one."""
     written = []
+    results = manual.sync(course)
     extra = Config()
     extra.CourseDirectory.autograded_directory = STAGING
+    # Math from the copy in feedback/_mathjax, not a CDN (see autograder.mathjax).
+    extra.HTMLExporter.update(mathjax.nbgrader_config())
+    mathjax.install(course.path("feedback"))
     api = nbg.open_api(course.root, course.db_url, extra)
-    for result in load_all(course.path("results")):
+    todo = []
+    for result in results:
         if assignments and result.assignment not in assignments:
             continue
         if students and result.student_id not in students:
@@ -88,8 +103,11 @@ def feedback(
         graded = course.path(
             "autograded", result.student_id, result.assignment, f"{result.notebook}.ipynb"
         )
-        if not graded.exists():
-            continue
+        if graded.exists():
+            todo.append((result, graded))
+    for done, (result, graded) in enumerate(todo):
+        if progress:
+            progress(done, len(todo))
         _stage(course, result, graded)
         with nbg.quiet_logs():
             run = api.generate_feedback(result.assignment, result.student_id)
@@ -97,7 +115,9 @@ def feedback(
             "feedback", result.student_id, result.assignment, f"{result.notebook}.html"
         )
         if run.get("success") and html.exists():
-            written.append(html)
+            written.append(safe_html.sanitize_file(html))
+    if progress:
+        progress(len(todo), len(todo))
     shutil.rmtree(course.path(STAGING), ignore_errors=True)
     return written
 
@@ -110,6 +130,7 @@ def _stage(course: Course, result: SubmissionResult, graded: Path) -> None:
     )
     nb = redact(nbformat.read(graded, as_version=4), release, hidden)
     nb.cells.insert(0, summary_cell(result))
+    nb = safe_html.clean_notebook(nb)
     folder = course.path(STAGING, result.student_id, result.assignment)
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, folder / f"{result.notebook}.ipynb")

@@ -3,9 +3,12 @@
 The coordinating process plans the work (skipping submissions graded before and unchanged),
 sends each submission out as a :class:`~autograder.tasks.Task` (local worker processes, or
 a Dask cluster), and, as each result comes back, combines nbgrader's in-kernel scores with
-the verified ones (authoritative; disagreements are flagged), applies the late policy, and
-writes the gradebook, the graded notebook and ``results/<assignment>/<student>.json``: it is
-the only writer. The CSVs are then written from all saved results.
+the verified ones (each test cell scored by the verification of its own stage; the
+notebook's verdict only tells tampering from a bug: :mod:`autograder.scoring`), applies the late
+policy, and writes the gradebook, the graded notebook and
+``results/<assignment>/<student>.json``: it is the only writer. Then the hand-given scores
+are brought in from the gradebook and the CSVs written from all saved results
+(:func:`autograder.manual.sync`).
 """
 
 from __future__ import annotations
@@ -21,17 +24,16 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-from autograder import gradebook
+from autograder import gradebook, manual
 from autograder.collect import content_warning
 from autograder.course import Course, LatePolicy, parse_time
-from autograder.release import template_paths
-from autograder.results import CellResult, Status, SubmissionResult, load_all, worst, write_csvs
+from autograder.release import grading_checks_path, template_paths, write_grading_checks
+from autograder.results import CellResult, Status, SubmissionResult
 from autograder.sandbox import Sandbox, Unsandboxed
+from autograder.scoring import combine, read_graded
 from autograder.tasks import Task, TaskResult
 from autograder.verify import course_secret, verification_seed
 from backprop_ref.specs import LESSONS, Lesson
-
-DIFFER = "results differ between the notebook and verification"
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,8 @@ class Grader:
         fingerprint = self.fingerprint(path, assignment)
         if saved.exists() and not self.options.force:
             previous = SubmissionResult.load(saved)
-            if previous.digest == fingerprint:
+            unsandboxed = previous.sandboxed is False and self.options.sandboxed
+            if previous.digest == fingerprint and not unsandboxed:  # else: grade it again
                 self.results.append(previous)
                 return None
         if not path.exists():
@@ -167,10 +170,12 @@ class Grader:
             source=source,
             seed=seed,
             template=self.template(assignment, source),
+            checks=self.checks(assignment),
             sandboxed=o.sandboxed,
             uid=o.uid,
             cell_timeout=o.cell_timeout,
             notebook_timeout=o.notebook_timeout,
+            time_limit=o.task_timeout,
         )
 
     def template(self, assignment: str, source: bytes) -> bytes | None:
@@ -180,6 +185,14 @@ class Grader:
             if digest.read_text().strip() == hashlib.sha256(source).hexdigest():
                 return db.read_bytes()
         return None
+
+    def checks(self, assignment: str) -> bytes:
+        """The assignment's check data for the kernel (written by release; made now for a
+        course released before there were check files)."""
+        path = grading_checks_path(self.course, assignment)
+        if not path.exists():
+            write_grading_checks(self.course, assignment)
+        return path.read_bytes()
 
     def _save(self, result: SubmissionResult, fingerprint: str) -> None:
         result.digest = fingerprint
@@ -198,14 +211,43 @@ class Grader:
             result = _blank(lesson, task.student, status, out.reason)
         else:
             start = time.perf_counter()
-            gb = self.gradebook()
-            manual = gradebook.manual_scores(gb, task.student, task.assignment)
-            result = combine(lesson, task.student, out, manual)
-            result.timestamp = _lateness(self.policy, result, task.timestamp)
-            gradebook.record(gb, self.course, result, out, task.timestamp)
+            result = combine(lesson, task.student, out)
+            changed = _set_basis(result, out, task, self.course.result_file(*_key(task)))
+            if task.timestamp:
+                result.timestamp = parse_time(task.timestamp).isoformat()
+            manual.apply_late_policy(self.policy, result)
+            gradebook.record(self.gradebook(), self.course, result, out, task.timestamp, changed)
             seconds["record"] = time.perf_counter() - start
         result.seconds = seconds
+        result.sandboxed = task.sandboxed
         self._save(result, self.fingerprint(path, task.assignment))
+
+
+def _key(task: Task) -> tuple[str, str]:
+    return task.student, task.assignment
+
+
+def _set_basis(result: SubmissionResult, out: TaskResult, task: Task, saved: Path) -> set[str]:
+    """Record what a hand-given score on each cell would refer to (a written answer's text;
+    for an autograded cell, the notebook); return the cells where it changed since the
+    submission was last graded (a hand-given score there needs grading again)."""
+    graded = read_graded(out.autograded)
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in (graded.cells if graded is not None else [])
+        if isinstance(c.get("metadata", {}).get("nbgrader", {}).get("grade_id"), str)
+    }
+    whole = hashlib.sha256(task.notebook).hexdigest()
+    for c in result.cells:
+        text = answers.get(c.grade_id, "")
+        c.basis = whole if c.function else hashlib.sha256(text.encode()).hexdigest()
+    if not saved.exists():
+        return set()
+    try:
+        before = {c.grade_id: c.basis for c in SubmissionResult.load(saved).cells}
+    except (OSError, ValueError, TypeError):
+        return set()
+    return {c.grade_id for c in result.cells if before.get(c.grade_id) not in ("", None, c.basis)}
 
 
 def grade(
@@ -242,58 +284,9 @@ def grade(
             workers.run_local(tasks, options.workers, options.task_timeout, on_result)
     finally:
         grader.close()
-    write_csvs(load_all(course.path("results")), course.path("reports"))
-    return sorted(grader.results, key=lambda r: (r.assignment, r.student_id))
-
-
-def combine(
-    lesson: Lesson, student: str, out: TaskResult, manual: dict[str, float | None]
-) -> SubmissionResult:
-    """Cell by cell: the verified result is authoritative; disagreements are flagged."""
-    cells = [_cell(cell, out, manual.get(cell.grade_id)) for cell in lesson.cells]
-    status = worst([c.status for c in cells])
-    reasons = sorted(
-        {
-            c.message if (c.function or "") in c.message else f"{c.function}: {c.message}"
-            for c in cells
-            if c.status == "needs_attention"
-        }
-    )
-    result = SubmissionResult(student, lesson.name, lesson.name, status, "; ".join(reasons), cells)
-    if out.verification is not None:
-        result.verification = {
-            n: ("passed" if ok else msg) for n, (ok, msg) in sorted(out.verification.items())
-        }
-    return result
-
-
-def _cell(cell: object, out: TaskResult, manual: float | None) -> CellResult:
-    from backprop_ref.specs import GradedCell
-
-    assert isinstance(cell, GradedCell)
-    points = float(cell.points)
-    kernel = out.grades.get(cell.grade_id)
-    if cell.kind == "manual":
-        if manual is not None:
-            return CellResult(cell.grade_id, manual, points, "graded")
-        if kernel == 0:  # nbgrader: the answer cell is unchanged from the student version
-            return CellResult(cell.grade_id, 0.0, points, "graded", "no answer")
-        return CellResult(cell.grade_id, None, points, "needs_manual", "awaiting manual grading")
-    kernel_score = kernel or 0.0
-    if out.verification is None:
-        return CellResult(cell.grade_id, kernel_score, points, "graded", "", cell.spec, kernel)
-    passed, message = out.verification[cell.spec]  # type: ignore[index]
-    kernel_pass = kernel_score >= points
-    status: Status = "graded"
-    if passed != kernel_pass:
-        status = "needs_attention"
-        said = "passed" if kernel_pass else "failed"
-        message = f"{DIFFER}: the notebook's test {said}, verification " + (
-            "passed" if passed else f"failed: {message}"
-        )
-    return CellResult(
-        cell.grade_id, points if passed else 0.0, points, status, message, cell.spec, kernel
-    )
+    synced = {(r.student_id, r.assignment): r for r in manual.sync(course)}  # + hand grades, CSVs
+    ran = {(r.student_id, r.assignment) for r in grader.results}
+    return [synced[k] for k in sorted(ran, key=lambda k: (k[1], k[0])) if k in synced]
 
 
 def failure_reason(run: dict[str, object]) -> str:
@@ -308,15 +301,3 @@ def failure_reason(run: dict[str, object]) -> str:
     ]
     last = found[-1] if found else (lines[-1] if lines else "no message")
     return f"nbgrader could not grade this notebook: {last[:300]}"
-
-
-def _lateness(policy: LatePolicy, result: SubmissionResult, timestamp: str | None) -> str | None:
-    if not timestamp:
-        return None
-    stamp = parse_time(timestamp)
-    deadline = policy.deadline(result.assignment)
-    if deadline is not None:
-        result.seconds_late = max((stamp - deadline).total_seconds(), 0.0)
-        raw = sum(c.score or 0.0 for c in result.cells)
-        result.late_penalty = policy.penalty(result.seconds_late, raw, result.max_score)
-    return stamp.isoformat()

@@ -54,7 +54,9 @@ def write_course_config(course: Path) -> Path:
             f"c.CourseDirectory.root = {str(course.resolve())!r}\n"
             "# Deadlines and late penalty (see autograder.course.LatePolicy), e.g.:\n"
             '# c.LatePolicy.deadlines = {"01_jacobians": "2026-12-01T23:59:00+00:00"}\n'
-            "# c.LatePolicy.penalty_per_day = 0.1\n",
+            "# c.LatePolicy.penalty_per_day = 0.1\n"
+            "# nbgrader's exchange, for release/collect/feedback --exchange:\n"
+            '# c.Exchange.root = "/srv/nbgrader/exchange"\n',
             encoding="utf-8",
         )
     return own
@@ -131,9 +133,15 @@ def notebook_comments(
 
 @contextmanager
 def quiet_logs() -> Iterator[None]:
-    """nbgrader logs to the root logger at WARN; keep our progress output readable."""
+    """nbgrader logs to the root logger at WARN: outside a command's log file
+    (:mod:`autograder.console`), keep only its errors; inside one, the log takes it all."""
     import logging
 
+    from autograder import console
+
+    if console.log_path() is not None:
+        yield
+        return
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)

@@ -2,7 +2,7 @@
 # (NbGraderAPI does not read config files by itself); instructors load the same file when
 # they run `jupyter lab` in the course directory for formgrader (the course directory's
 # own nbgrader_config.py, written by `python -m autograder release`, includes this one).
-# See ../../shared/reference/nbgrader.md for the traps each setting answers.
+# docs/nbgrader-notes.md explains the nbgrader behaviour behind each setting.
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 c.CourseDirectory.course_id = "backprop-course"
@@ -17,6 +17,11 @@ c.OverwriteCells.add_missing_cells = True
 # A cell that runs too long is interrupted; the rest of the notebook still runs.
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
+
+# formgrader renders submissions inside Jupyter (the instructor's session): nbconvert's own
+# sanitiser drops their scripts, JavaScript outputs and widgets there. Feedback pages are
+# sanitised again, on the finished page, by autograder.safe_html.
+c.HTMLExporter.sanitize_html = True
 
 # Output limits: nbgrader counts lines; the sandbox also caps bytes.
 c.LimitOutput.max_lines = 200
@@ -51,7 +56,7 @@ from nbgrader.preprocessors import (  # noqa: E402
     SaveAutoGrades,
 )
 
-import backprop_ref  # noqa: E402
+import backprop_kit  # noqa: E402
 from autograder.preprocessors import (  # noqa: E402
     KeepFirstGradeId,
     RestoreCellMetadata,
@@ -77,7 +82,26 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
-# The kernel imports backprop_ref (the lesson's `check`, plots, data): bind it read-only.
-c.SandboxedExecute.readable = [str(pathlib.Path(backprop_ref.__file__).parent)]
+# The kernel imports the student kit (the lesson's `check`, plots, data): bind it read-only
+# (where it lives outside the bound Python installation: an editable install). The
+# reference, backprop_ref, stays hidden; the grader's check data of the assignment
+# (<course>/grading-checks/<assignment>.npz) is bound read-only for `check` to read.
+c.SandboxedExecute.readable = [str(pathlib.Path(backprop_kit.__file__).parent)]
 c.SandboxedExecute.cell_timeout = 60
 c.SandboxedExecute.notebook_timeout = 300
+
+# Feedback and formgrader pages load MathJax from a local copy, not from a CDN
+# (autograder/mathjax.py; formgrader uses the Jupyter server's /static/jupyter_server_mathjax).
+c.HTMLExporter.template_file = str(
+    pathlib.Path(__file__).resolve().parent / "templates" / "offline_math.html.j2"
+)
+
+# Feedback, from formgrader's "Generate feedback" button, `nbgrader generate_feedback` or
+# `python -m autograder feedback`: the hidden tests are redacted (source and tracebacks)
+# and the verified summary comes first, whichever path renders it (autograder.formgrader).
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from autograder.formgrader import RedactFeedback  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [RedactFeedback, GetGrades, CSSHTMLHeaderPreprocessor]

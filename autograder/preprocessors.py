@@ -34,13 +34,17 @@ from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbformat.v4.rwbase import rejoin_lines
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
-from traitlets import Integer, List, Unicode
+from traitlets import Integer, List, Unicode, default
 
-from autograder.sandbox import Limits, Sandbox, Unsandboxed, read_output
+from autograder.sandbox import Limits, Sandbox, Unsandboxed, own_uid, read_output
+from backprop_kit.checkfile import ENV as CHECKS_ENV
 
 KERNEL_EXEC = Path(__file__).with_name("kernel_exec.py")
 RECORDS = "cells.jsonl"  # what kernel_exec.py writes: one JSON line per executed cell
-MAX_RECORDS_BYTES = 64 * 1024 * 1024
+MAX_RECORDS_BYTES = 64 * 1024 * 1024  # never more than this is read, whatever the notebook
+#: All the outputs kept in one graded notebook (each cell's are capped by max_cell_bytes):
+#: past this, a cell keeps a note instead of its outputs (and a short error if it had one).
+MAX_NOTEBOOK_OUTPUT_BYTES = 3 * 1024 * 1024
 
 
 class KeepFirstGradeId(NbGraderPreprocessor):  # type: ignore[misc]
@@ -168,7 +172,9 @@ class SandboxedExecute(NbGraderPreprocessor):  # type: ignore[misc]
     """Execute the notebook in a sandbox and copy back the outputs, capped in bytes."""
 
     sandbox = Unicode("bubblewrap", help="'bubblewrap' or 'none' (--no-sandbox)").tag(config=True)
-    uid = Integer(60000, help="unprivileged uid the sandboxed kernel runs as").tag(config=True)
+    uid = Integer(
+        help="unprivileged uid the sandboxed kernel runs as (default: one of this process's own)"
+    ).tag(config=True)
     readable = List(Unicode(), help="extra read-only paths (packages the lesson imports)").tag(
         config=True
     )
@@ -177,23 +183,60 @@ class SandboxedExecute(NbGraderPreprocessor):  # type: ignore[misc]
         config=True
     )
     max_cell_bytes = Integer(256 * 1024, help="bytes of output kept per cell").tag(config=True)
+    checks_dir = Unicode(
+        "",
+        help="the grader's check data, <assignment>.npz (default: <course>/grading-checks)",
+    ).tag(config=True)
 
-    def make_sandbox(self) -> Sandbox:
+    @default("uid")
+    def _own_uid(self) -> int:
+        return own_uid()
+
+    def make_sandbox(self, readable: tuple[Path, ...] = ()) -> Sandbox:
         if self.sandbox == "none":
             return Unsandboxed(Limits())
         from autograder.bwrap import Bubblewrap
 
-        return Bubblewrap(uid=self.uid, readable=tuple(Path(p) for p in self.readable))
+        paths = tuple(Path(p) for p in self.readable) + readable
+        return Bubblewrap(uid=self.uid, readable=paths)
+
+    def checks_file(self, resources: ResourcesDict) -> Path | None:
+        """The grader's check data for this assignment (visible and hidden cases), which
+        the kernel's ``check`` reads (read-only); None when there is none."""
+        assignment = resources.get("nbgrader", {}).get("assignment")
+        root = _course_root(self.config)
+        folder = self.checks_dir or (str(Path(root) / "grading-checks") if root else "")
+        if not assignment or not folder:
+            return None
+        path = Path(folder) / f"{assignment}.npz"
+        return path if path.is_file() else None
 
     def preprocess(
         self, nb: NotebookNode, resources: ResourcesDict
     ) -> tuple[NotebookNode, ResourcesDict]:
-        with tempfile.TemporaryDirectory(prefix="kernel-") as tmp:
+        checks = self.checks_file(resources)
+        env = {
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+            "MPLCONFIGDIR": "/submission/.matplotlib",
+            "IPYTHONDIR": "/tmp/ipython",
+        }
+        readable = transitional_readable(resources.get("nbgrader", {}).get("assignment"))
+        with (
+            tempfile.TemporaryDirectory(prefix="kernel-") as tmp,
+            tempfile.TemporaryDirectory(prefix="checks-") as data,
+        ):
+            if checks is not None:  # a copy in a folder of its own, bound read-only
+                copied = Path(data) / "checks.npz"
+                shutil.copy(checks, copied)
+                copied.chmod(0o444)
+                Path(data).chmod(0o755)  # readable by the sandbox's unprivileged uid
+                env[CHECKS_ENV] = str(copied)
+                readable += (Path(data),)
             work = Path(tmp)
             nbformat.write(nb, work / "in.ipynb")
             shutil.copy(KERNEL_EXEC, work / "kernel_exec.py")
             seed_matplotlib_cache(work / ".matplotlib")
-            run = self.make_sandbox().run(
+            run = self.make_sandbox(readable).run(
                 [
                     sys.executable,
                     "-I",
@@ -205,11 +248,7 @@ class SandboxedExecute(NbGraderPreprocessor):  # type: ignore[misc]
                 ],
                 work,
                 self.notebook_timeout,
-                env={
-                    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-                    "MPLCONFIGDIR": "/submission/.matplotlib",
-                    "IPYTHONDIR": "/tmp/ipython",
-                },
+                env=env,
                 outputs=(RECORDS,),
             )
             executed, done = self._read(work / RECORDS, len(nb.cells))
@@ -224,21 +263,64 @@ class SandboxedExecute(NbGraderPreprocessor):  # type: ignore[misc]
         return nb, resources
 
     def _read(self, path: Path, n_cells: int) -> tuple[dict[str, Any], bool]:
+        """The records, read within caps that follow from the notebook: a flood of records
+        (or a few huge ones) costs the grader no more than an honest run of this notebook."""
+        per_record = 2 * self.max_cell_bytes + 64 * 1024
+        limit = min(MAX_RECORDS_BYTES, (n_cells + 2) * per_record)
         try:
-            data = read_output(path, MAX_RECORDS_BYTES)
+            data = read_output(path, limit, truncate=True)
         except OSError as exc:
             self.log.warning("no executed cells came back: %s", exc)
             data = b""
-        return read_records(data, n_cells)
+        return read_records(data, n_cells, per_record)
 
 
-def read_records(data: bytes, n_cells: int) -> tuple[dict[str, Any], bool]:
+def _course_root(config: Any) -> str:
+    """The course directory from the nbgrader config (``CourseDirectory.root``), or ''."""
+    try:
+        root = config.CourseDirectory.root
+    except AttributeError:
+        return ""
+    return root if isinstance(root, str) else ""
+
+
+def transitional_readable(assignment: str | None) -> tuple[Path, ...]:
+    """Transitional: a lesson whose specs are not all converted to cards runs its checks
+    through ``backprop_ref`` (see ``backprop_kit.checks``), which its kernel must then be
+    able to import. Converted lessons get nothing: their kernel cannot import the answers."""
+    if assignment is None:
+        return ()
+    import backprop_ref
+    from backprop_ref.specs import LESSONS
+
+    lesson = LESSONS.get(assignment)
+    if lesson is None or not any(spec.legacy for spec in lesson.specs):
+        return ()
+    return (Path(backprop_ref.__file__).parent,)
+
+
+def read_records(
+    data: bytes, n_cells: int, max_record_bytes: int = MAX_RECORDS_BYTES
+) -> tuple[dict[str, Any], bool]:
     """kernel_exec's records (untrusted) as an executed notebook's ``{"cells": [...]}`` (the
     last record of each cell wins; lines that are not a record are ignored), and whether
-    the run said it finished."""
+    the run said it finished.
+
+    Bounded whatever ``data`` holds: lines longer than ``max_record_bytes`` are skipped
+    unparsed, at most ``4 * n_cells + 16`` records are parsed (an honest run writes one
+    per code cell and one to say it is done), and the outputs kept add up to at most
+    MAX_NOTEBOOK_OUTPUT_BYTES (later cells keep a note, and a short error if they had one).
+    """
     cells: list[dict[str, Any]] = [{} for _ in range(n_cells)]
+    sizes = [0] * n_cells
     done = False
+    parsed = 0
     for line in data.split(b"\n"):
+        if not line.strip() or len(line) > max_record_bytes:
+            continue
+        parsed += 1
+        if parsed > 4 * n_cells + 16:
+            break
         try:
             record = json.loads(line)
         except (ValueError, RecursionError):
@@ -255,7 +337,28 @@ def read_records(data: bytes, n_cells: int) -> tuple[dict[str, Any], bool]:
                 "execution_count": record.get("execution_count"),
                 "outputs": record.get("outputs"),
             }
+            sizes[index] = len(line)
+    used = 0
+    for index, cell in enumerate(cells):
+        used += sizes[index]
+        if cell and used > MAX_NOTEBOOK_OUTPUT_BYTES:
+            cell["outputs"] = _over_budget(cell.get("outputs"))
     return {"cells": cells}, done
+
+
+def _over_budget(outputs: Any) -> list[dict[str, Any]]:
+    """A note in place of outputs past the notebook's budget; an error stays an error."""
+    text = f"[output dropped: the notebook's outputs passed {MAX_NOTEBOOK_OUTPUT_BYTES} bytes]\n"
+    kept: list[dict[str, Any]] = [{"output_type": "stream", "name": "stdout", "text": text}]
+    outputs = outputs if isinstance(outputs, list) else []
+    errors = [o for o in outputs if isinstance(o, dict) and o.get("output_type") == "error"]
+    if errors:
+        ename = str(errors[-1].get("ename", "Error"))[:200]
+        evalue = str(errors[-1].get("evalue", ""))[:500]
+        kept.append(
+            {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [ename]}
+        )
+    return kept
 
 
 def seed_matplotlib_cache(target: Path) -> None:

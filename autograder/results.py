@@ -1,18 +1,23 @@
 """Grading results: one JSON file per submission, and the CSVs built from all of them.
 
-``course/results/<assignment>/<student>.json`` is written once per grading of a submission
-and is the only input of the CSVs, the feedback summary and the report, so data flows one
-way: submission -> result file -> reports.
+``course/results/<assignment>/<student>.json`` is written when a submission is graded, and
+again when hand-given scores change (:mod:`autograder.manual` copies formgrader's scores
+from the gradebook into it); it is the only input of the CSVs, the feedback summary and
+the report, so data flows one way: submission (and gradebook manual scores) -> result file
+-> reports.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from autograder import csvsafe
+from backprop_kit.harness import cut
+
+MAX_REASON = 4000  # characters of a submission's reason (each cell's message: 2,000)
 Status = Literal["graded", "needs_manual", "needs_attention", "missing", "ungradable"]
 #: Worst first: a submission's status is the worst of its cells'.
 SEVERITY: tuple[Status, ...] = (
@@ -38,7 +43,13 @@ TOTAL_COLUMNS = ("student_id", "assignment", "score", "max_score", "status")
 
 @dataclass
 class CellResult:
-    """One graded cell of one submission."""
+    """One graded cell of one submission.
+
+    ``score``, ``status`` and ``message`` are what reports show. The ``auto_*`` fields keep
+    what grading found before any hand-given score (set by ``grade``; empty ``auto_status``
+    for a submission that was not graded cell by cell), so hand grades can be applied again
+    whenever they change; ``manual_score`` and ``extra_credit`` are formgrader's.
+    """
 
     grade_id: str
     score: float | None  # None while a manual grade is pending
@@ -47,6 +58,12 @@ class CellResult:
     message: str = ""
     function: str | None = None  # the graded function (autograded cells)
     kernel_score: float | None = None  # what nbgrader's run in the student's kernel gave
+    auto_score: float | None = None
+    auto_status: Status | Literal[""] = ""
+    auto_message: str = ""
+    manual_score: float | None = None
+    extra_credit: float | None = None
+    basis: str = ""  # digest of what a hand-given score refers to (the answer, the notebook)
 
 
 @dataclass
@@ -65,6 +82,7 @@ class SubmissionResult:
     late_penalty: float = 0.0
     verification: dict[str, str] = field(default_factory=dict)  # function -> "passed"/message
     seconds: dict[str, float] = field(default_factory=dict)  # cost breakdown
+    sandboxed: bool | None = None  # False: graded with --no-sandbox; None: no code was run
 
     @property
     def score(self) -> float:
@@ -80,6 +98,16 @@ class SubmissionResult:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(asdict(self), indent=1, sort_keys=True), encoding="utf-8")
         tmp.replace(path)  # atomic: a crash never leaves half a result
+
+    def summarize(self) -> None:
+        """The submission's status and reason, from its cells (worst status first)."""
+        self.status = worst([c.status for c in self.cells])
+        reasons = {
+            c.message if (c.function or "") in c.message else f"{c.function}: {c.message}"
+            for c in self.cells
+            if c.status == "needs_attention"
+        }
+        self.reason = cut("; ".join(sorted(reasons)), MAX_REASON)  # reaches attention.csv
 
     @classmethod
     def load(cls, path: Path) -> SubmissionResult:
@@ -99,36 +127,22 @@ def load_all(results_dir: Path) -> list[SubmissionResult]:
     return sorted(results, key=lambda r: (r.assignment, r.student_id))
 
 
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
+def _grade_row(r: SubmissionResult, c: CellResult) -> list[csvsafe.Cell]:
+    ids = [r.student_id, r.assignment, r.notebook, c.grade_id]
+    return [*ids, c.score, c.max_score, c.status, c.message]
 
 
 def write_csvs(results: list[SubmissionResult], reports: Path) -> tuple[Path, Path]:
-    """``grades.csv`` (student x graded cell) and ``totals.csv`` (student x assignment)."""
-    reports.mkdir(parents=True, exist_ok=True)
-    grades, totals = reports / "grades.csv", reports / "totals.csv"
-    with grades.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, quoting=csv.QUOTE_MINIMAL)
-        w.writerow(GRADE_COLUMNS)
-        for r in results:
-            for c in r.cells:
-                w.writerow(
-                    [
-                        r.student_id,
-                        r.assignment,
-                        r.notebook,
-                        c.grade_id,
-                        _number(c.score),
-                        _number(c.max_score),
-                        c.status,
-                        c.message,
-                    ]
-                )
-    with totals.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, quoting=csv.QUOTE_MINIMAL)
-        w.writerow(TOTAL_COLUMNS)
-        for r in results:
-            w.writerow(
-                [r.student_id, r.assignment, _number(r.score), _number(r.max_score), r.status]
-            )
+    """``grades.csv`` (student x graded cell) and ``totals.csv`` (student x assignment),
+    through :mod:`autograder.csvsafe` (numbers stay numbers, no cell is a formula)."""
+    grades = csvsafe.write(
+        reports / "grades.csv",
+        GRADE_COLUMNS,
+        (_grade_row(r, c) for r in results for c in r.cells),
+    )
+    totals = csvsafe.write(
+        reports / "totals.csv",
+        TOTAL_COLUMNS,
+        ([r.student_id, r.assignment, r.score, r.max_score, r.status] for r in results),
+    )
     return grades, totals

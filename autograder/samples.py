@@ -95,14 +95,22 @@ def samples(
 
 
 def write(samples_: list[Sample], folder: Path) -> Path:
-    """Lay the samples out as ``<student>/<lesson>/<lesson>.ipynb`` + ``timestamp.txt``, plus
-    one file ``collect`` must refuse (a stray text file)."""
+    """Lay the samples out as ``<student>/<lesson>/<lesson>.ipynb``, plus one file
+    ``collect`` must refuse (a stray text file). Their times go in a separate file
+    (:func:`write_times`): a time inside a submission is never trusted."""
     for s in samples_:
         target = folder / s.student / s.lesson
         target.mkdir(parents=True, exist_ok=True)
         (target / f"{s.lesson}.ipynb").write_bytes(s.notebook)
-        (target / "timestamp.txt").write_text(s.timestamp.isoformat())
     stray = folder / "finn_broken" / samples_[0].lesson / "notes.txt"
     stray.parent.mkdir(parents=True, exist_ok=True)
     stray.write_text("my notes, not a notebook\n")
     return folder
+
+
+def write_times(samples_: list[Sample], path: Path) -> Path:
+    """The instructor's record of when each sample was handed in (``collect --times``)."""
+    lines = ["student_id,assignment,submitted_at"]
+    lines += [f"{s.student},{s.lesson},{s.timestamp.isoformat()}" for s in samples_]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

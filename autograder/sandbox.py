@@ -14,14 +14,45 @@ grader's privileges and view of the disk.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import resource
+import selectors
 import signal
 import stat
 import subprocess
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+UID_SPAN = 1000  # uids first .. first + UID_SPAN - 1 are the sandboxes'
+_UID_LOCK: list[object] = []  # the open lock file that holds this process's uid, and the uid
+
+
+def own_uid(first: int = 60000) -> int:
+    """A sandbox uid of this process's own, for as long as the process lives.
+
+    RLIMIT_NPROC counts processes per uid across the whole host, so two grading processes
+    (workers, test runs, two courses graded on one machine) must never share a uid: each
+    process takes the first uid from ``first`` whose lock file it can lock, and the kernel
+    releases the lock when the process ends.
+    """
+    if _UID_LOCK:
+        return int(_UID_LOCK[1])  # type: ignore[call-overload]
+    folder = Path(tempfile.gettempdir()) / "backprop-course-uids"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    for uid in range(first, first + UID_SPAN):
+        f = open(folder / f"{uid}.lock", "w")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.close()
+            continue
+        _UID_LOCK[:] = [f, uid]
+        return uid
+    raise RuntimeError(f"all {UID_SPAN} sandbox uids from {first} are in use")
 
 
 @dataclass(frozen=True)
@@ -97,28 +128,64 @@ def base_env(home: str) -> dict[str, str]:
     }
 
 
+#: Output past the cap is read and discarded, up to this many bytes per pipe, so a chatty
+#: command goes on; past that the pipe is closed (its writes fail), so a flood costs the
+#: grader no memory and little time.
+DRAIN_BYTES = 256 * 1024 * 1024
+
+
 def communicate(proc: subprocess.Popen[bytes], timeout: float, cap: int) -> RunResult:
-    """Wait for ``proc`` (its own session), kill its whole process group at the end."""
+    """Wait for ``proc`` (its own session) at most ``timeout`` seconds, keeping at most
+    ``cap`` bytes of its stdout and stderr each (the rest is never held in memory), and
+    kill its whole process group at the end."""
+    deadline = time.monotonic() + timeout
+    pipes = [p for p in (proc.stdout, proc.stderr) if p is not None]
+    kept = {id(p): bytearray() for p in pipes}
+    seen = dict.fromkeys(kept, 0)
     timed_out = False
+    with selectors.DefaultSelector() as selector:
+        for pipe in pipes:
+            selector.register(pipe, selectors.EVENT_READ)
+        while selector.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            for key, _ in selector.select(min(left, 1.0)):
+                chunk = os.read(key.fd, 1 << 16)
+                pipe = key.fileobj
+                seen[id(pipe)] += len(chunk)
+                if not chunk or seen[id(pipe)] > max(DRAIN_BYTES, cap):
+                    selector.unregister(pipe)
+                    pipe.close()  # type: ignore[union-attr]
+                    continue
+                buffer = kept[id(pipe)]
+                buffer += chunk[: max(cap - len(buffer), 0)]
+    if timed_out:
+        kill_group(proc.pid)
     try:
-        out, err = proc.communicate(timeout=timeout)
+        proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
     except subprocess.TimeoutExpired:
         timed_out = True
         kill_group(proc.pid)
-        out, err = proc.communicate()
+        proc.wait()
     kill_group(proc.pid)  # daemons the command left behind in its group
-    return RunResult(proc.returncode, out[:cap], err[:cap], timed_out)
+    for pipe in pipes:
+        pipe.close()
+    out, err = (bytes(kept[id(p)]) if p is not None else b"" for p in (proc.stdout, proc.stderr))
+    return RunResult(proc.returncode, out, err, timed_out)
 
 
-def read_output(path: Path, max_bytes: int) -> bytes:
-    """Read a file the sandboxed code wrote: a regular file, never through a symlink, capped.
-    (Opened non-blocking: a FIFO put in its place must not hang the grader.)"""
+def read_output(path: Path, max_bytes: int, truncate: bool = False) -> bytes:
+    """Read a file the sandboxed code wrote: a regular file, never through a symlink, at most
+    ``max_bytes`` of it (a larger file is an error, or with ``truncate`` its first
+    ``max_bytes``). Opened non-blocking: a FIFO put in its place must not hang the grader."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise OSError(f"{path.name} is not a regular file")
-        if info.st_size > max_bytes:
+        if info.st_size > max_bytes and not truncate:
             raise OSError(f"{path.name} is larger than {max_bytes} bytes")
         with os.fdopen(fd, "rb", closefd=False) as f:
             return f.read(max_bytes + 1)[:max_bytes]

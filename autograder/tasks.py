@@ -11,7 +11,7 @@ gradebook and files (one writer), so workers never contend for it.
 from __future__ import annotations
 
 import atexit
-import fcntl
+import faulthandler
 import hashlib
 import os
 import shutil
@@ -19,10 +19,15 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 
 from autograder import nbg
+from autograder.sandbox import own_uid
+
+if TYPE_CHECKING:
+    from autograder.verify import FunctionVerdict
 
 #: This process's private courses, one per assignment, and the source each was made from.
 _PRIVATE: dict[str, tuple[str, Path]] = {}
@@ -37,10 +42,17 @@ class Task:
     source: bytes  # the lesson's nbgrader source notebook (trusted)
     seed: int | None  # verification seed; None: no verification
     template: bytes | None = None  # a gradebook with just this assignment (from release)
+    checks: bytes | None = None  # the grader's check data of the assignment (from release)
     sandboxed: bool = True
     uid: int = 60000
     cell_timeout: int | None = None
     notebook_timeout: int | None = None
+    time_limit: float | None = None  # the worker ends itself past this (+ WATCHDOG_GRACE)
+
+
+#: The worker's own watchdog fires this long after the task's time limit: a local pool kills
+#: the worker at the limit itself (and says why); on a Dask cluster the watchdog is the bound.
+WATCHDOG_GRACE = 30.0
 
 
 @dataclass
@@ -52,36 +64,14 @@ class TaskResult:
     grades: dict[str, float | None] = field(default_factory=dict)  # nbgrader's, per grade cell
     comments: dict[str, str | None] = field(default_factory=dict)
     autograded: bytes | None = None
-    verification: dict[str, tuple[bool, str]] | None = None
+    verification: dict[str, FunctionVerdict] | None = None  # by function, per test cell
     seconds: dict[str, float] = field(default_factory=dict)
     infrastructure: bool = False  # failed for a reason of ours (a worker died or hung)
 
 
-UID_SPAN = 1000  # uids task.uid .. task.uid + UID_SPAN - 1 are the sandboxes'
-_UID_LOCK: list[object] = []  # the open lock file that holds this process's uid
-
-
 def worker_uid(task: Task) -> int:
-    """A sandbox uid of this process's own, for as long as the process lives.
-
-    RLIMIT_NPROC counts processes per uid across the whole host, so two workers (or two
-    grading runs on one machine) must never share a uid: each process takes the first uid
-    whose lock file it can lock, and the kernel releases the lock when the process ends.
-    """
-    if _UID_LOCK:
-        return int(_UID_LOCK[1])  # type: ignore[call-overload]
-    folder = Path(tempfile.gettempdir()) / "backprop-course-uids"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    for uid in range(task.uid, task.uid + UID_SPAN):
-        f = open(folder / f"{uid}.lock", "w")
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.close()
-            continue
-        _UID_LOCK[:] = [f, uid]
-        return uid
-    raise RuntimeError(f"all {UID_SPAN} sandbox uids from {task.uid} are in use")
+    """This process's own sandbox uid (:func:`autograder.sandbox.own_uid`), from ``task.uid``."""
+    return own_uid(task.uid)
 
 
 def remove_private_courses() -> None:
@@ -139,7 +129,20 @@ def inject_fault(task: Task) -> None:
 
 
 def run_task(task: Task) -> TaskResult:
-    """Grade one submission (runs in a worker process; never touches the real course)."""
+    """Grade one submission (runs in a worker process; never touches the real course).
+
+    Past ``task.time_limit`` the process ends itself: faulthandler's watchdog is a thread of
+    the interpreter's C runtime that needs no GIL, so nothing the worker is busy with (a
+    submission's outputs included) can hold it up."""
+    if task.time_limit:
+        faulthandler.dump_traceback_later(task.time_limit + WATCHDOG_GRACE, exit=True)
+    try:
+        return _run_task(task)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+def _run_task(task: Task) -> TaskResult:
     inject_fault(task)
     from autograder.grade import Options
     from autograder.verify import verify
@@ -153,6 +156,9 @@ def run_task(task: Task) -> TaskResult:
     )
     root = _private_course(task)
     name, student = task.assignment, task.student
+    if task.checks is not None:  # read by the kernel's check() (see SandboxedExecute)
+        (root / "grading-checks").mkdir(exist_ok=True)
+        (root / "grading-checks" / f"{name}.npz").write_bytes(task.checks)
     folder = root / "submitted" / student / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -178,7 +184,7 @@ def run_task(task: Task) -> TaskResult:
         if task.seed is not None:
             nb = nbformat.reads(out.autograded.decode("utf-8"), as_version=4)
             v = verify(LESSONS[name], nb, task.seed, options.sandbox())
-            out.verification = {k: (x.passed, x.message) for k, x in v.verdicts.items()}
+            out.verification = dict(v.verdicts)
             out.seconds["verify"] = v.seconds
         out.ok = True
         return out

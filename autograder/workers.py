@@ -18,12 +18,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from autograder.tasks import Task, TaskResult, remove_private_courses, run_task
+from backprop_kit.harness import cut
 
 OnResult = Callable[[Task, TaskResult], None]
 
 
 def failed(task: Task, reason: str) -> TaskResult:
-    return TaskResult(task.student, task.assignment, ok=False, reason=reason, infrastructure=True)
+    return TaskResult(
+        task.student, task.assignment, ok=False, reason=cut(reason, 2000), infrastructure=True
+    )
 
 
 #: Imported once in the fork server, so each worker starts without importing nbgrader again.

@@ -1,13 +1,16 @@
-"""backprop_ref: the course's numpy reference implementation.
+"""backprop_ref: the course's numpy reference implementation, the answer key.
 
-Layers and losses as pure functions (``layers``, ``losses``), explicit Jacobians for
-teaching (``jacobians``), stateful modules and a ``Sequential`` network over the pure core
-(``modules``), optimisers and training (``optim``, ``training``), the lesson-5 network as
-functions (``mlp``), gradient checking and diagnosis (``gradcheck``), deterministic
-datasets (``data``), plots in the course style (``plots``), and one spec per graded
-function (``specs``), shared by the notebooks' tests and the grader.
+Layers and losses as pure functions (``layers``, ``losses``), explicit Jacobians and
+derivative tensors for teaching (``derivatives``), stateful modules and a ``Sequential``
+network over the pure core (``modules``), optimisers and training (``optim``,
+``training``), the lesson-5 network as functions (``mlp``), lesson 6's reverse-mode
+autodiff engine (``autodiff``) and pictures of its graphs (``graphs``), lesson 7's
+normalisation layers (``normalisation``), the lesson-2 answers on finite differences
+(``gradcheck``), and the answer key's half of each spec (``specs``: the cases and expected
+data; the judges are in the student kit, ``backprop_kit``).
 
-Pure numpy at runtime, float64 by default, no I/O.
+Datasets, plots and the gradient checker live in the student kit, which this package
+depends on. Pure numpy at runtime, float64 by default, no I/O.
 """
 
 __version__ = "0.1.0"

@@ -12,34 +12,17 @@ Parameters are ``{"W1", "b1", ..., "WK", "bK"}`` with ``Wk`` of shape (M_{k-1}, 
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
+from backprop_kit.params import init_mlp
 from backprop_ref._types import Array
 from backprop_ref.layers import linear_backward, linear_forward, relu_backward, relu_forward
 
+__all__ = ["Cache", "depth", "init_mlp", "mlp_backward", "mlp_forward"]
+
 #: What ``mlp_forward`` hands to ``mlp_backward``: see :func:`mlp_forward`.
 Cache = dict[str, list[Array]]
-
-
-def init_mlp(sizes: Sequence[int], seed: int = 0) -> dict[str, Array]:
-    """Parameters for an MLP with layer widths ``sizes = [M_0, M_1, ..., M_K]``.
-
-    ``Wk ~ Normal(0, 2 / M_{k-1})`` (He initialisation, suited to ReLU) and ``bk = 0``,
-    float64, from ``numpy.random.default_rng(seed)``; e.g. ``init_mlp([2, 64, 3])`` gives
-    ``W1`` (2, 64), ``b1`` (64,), ``W2`` (64, 3), ``b2`` (3,).
-    """
-    if len(sizes) < 2:
-        raise ValueError(f"sizes needs an input and an output width, got {list(sizes)}")
-    rng = np.random.default_rng(seed)
-    params: dict[str, Array] = {}
-    for k, (M_in, M_out) in enumerate(itertools.pairwise(sizes), start=1):
-        params[f"W{k}"] = rng.standard_normal((M_in, M_out)) * np.sqrt(2.0 / M_in)
-        params[f"b{k}"] = np.zeros(M_out)
-    return params
 
 
 def depth(params: Mapping[str, Any]) -> int:

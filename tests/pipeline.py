@@ -22,7 +22,8 @@ def prepared_course(
         if students is None or s.student in students
     ]
     with tempfile.TemporaryDirectory() as tmp:
-        collect.collect(course, samples.write(chosen, Path(tmp)))
+        times = samples.write_times(chosen, Path(tmp) / "times.csv")
+        collect.collect(course, samples.write(chosen, Path(tmp) / "in"), times=times)
     return course
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-COMMANDS = ("release", "collect", "grade", "feedback", "report", "demo")
+COMMANDS = ("release", "collect", "grade", "feedback", "report", "export", "demo")
 
 
 def run(
@@ -45,6 +45,8 @@ def test_top_level_help_lists_the_commands() -> None:
         (("grade", "--workers", "0"), "must be at least 1"),
         (("grade", "--bogus"), "unrecognized arguments"),
         (("collect",), "required: path"),
+        (("collect", "--roster"), "expected one argument"),
+        (("export", "--format", "xlsx"), "invalid choice"),
         (("frobnicate",), "invalid choice"),
     ],
 )
@@ -59,6 +61,10 @@ def test_failures_exit_1_with_one_clear_line(tmp_path: Path) -> None:
     assert out.returncode == 1 and "release" in out.stderr and "Traceback" not in out.stderr
     out = run("report", "--course", course)
     assert out.returncode == 1 and "nothing graded yet" in out.stderr
+    out = run("collect", "--course", course, "--exchange", str(tmp_path / "no-exchange"))
+    assert out.returncode == 1 and "release" in out.stderr and "Traceback" not in out.stderr
+    out = run("collect", "--course", course, str(tmp_path), "--exchange")
+    assert out.returncode == 1 and "not both" in out.stderr
     out = run("release", "--course", course, "--assignment", "99_nope", "--no-self-study")
     assert out.returncode == 1 and "no lesson called 99_nope" in out.stderr
 
@@ -86,6 +92,10 @@ def test_alembic_is_found_without_activating_the_venv(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     assert (tmp_path / "c" / "gradebook.db").exists()
     assert (tmp_path / "c" / "release" / "03_linear_layer" / "03_linear_layer.ipynb").exists()
+    # nbgrader's, traitlets' and alembic's messages go to the log the output names
+    assert out.stderr == ""
+    logs = list((tmp_path / "c" / "logs").glob("release-*.log"))
+    assert len(logs) == 1 and logs[0].name in out.stdout.splitlines()[-1]
 
 
 def test_grade_refuses_without_a_sandbox_unless_told(tmp_path: Path) -> None:

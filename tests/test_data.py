@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from backprop_ref import data
+from backprop_kit import data
 
 CLASSIFICATION: dict[str, tuple[Callable[..., Any], dict[str, Any], int, int]] = {
     # name: (generator, arguments, expected N, expected D)

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder import report, samples
+from autograder import report, safe_html, samples
 from autograder.course import Course
 from autograder.results import load_all
 from backprop_ref.specs import LESSONS
+from tests import system
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,10 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Course:
     """Run the demo the way `make demo` does (through make when this is the project venv)."""
     root = tmp_path_factory.mktemp("demo") / "demo-course"
-    from autograder import bwrap
-
     venv = ROOT / ".venv"
-    if bwrap.unavailable():  # CI installs bubblewrap; elsewhere, show the rest still works
+    if not system.sandboxed():  # only where the run opted out (make test SANDBOX=0)
         argv = [sys.executable, "-m", "autograder", "demo", "--course", str(root), "--no-sandbox"]
     elif (venv / ".installed").exists() and Path(sys.prefix).resolve() == venv.resolve():
         argv = ["make", "-s", "-C", str(ROOT), "demo", f"DEMO_COURSE={root}"]
@@ -42,8 +41,25 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Course:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     run = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=1500)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert "# Grading report" in run.stdout
+    _check_terminal(run.stdout, run.stderr, root, sandboxed=argv[-1] != "--no-sandbox")
     return Course.at(root)
+
+
+def _check_terminal(out: str, err: str, root: Path, *, sandboxed: bool) -> None:
+    """One screen of our own lines; nbgrader's and the libraries' chatter only in the log."""
+    assert "full report:" in out and "reports/report.md" in out
+    assert len(out.splitlines()) <= 40, out
+    for noise in ("SAWarning", "Traceback", "[NbGraderAPI", "alembic", "traitlets"):
+        assert noise not in out + err, noise
+    logs = list((root / "logs").glob("demo-*.log"))
+    assert len(logs) == 1 and logs[0].name in out
+    report_md = (root / "reports" / "report.md").read_text(encoding="utf-8")
+    if sandboxed:
+        assert err == "" and "in the sandbox, verified" in out
+        assert "without the sandbox" not in out + report_md
+    else:  # make demo SANDBOX=0: said on the terminal and in the report
+        assert "WITHOUT the sandbox" in out and "Graded without the sandbox" in report_md
+        assert "warning: --no-sandbox" in err
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -124,10 +140,25 @@ def test_feedback_never_shows_hidden_tests(demo: Course) -> None:
     for page in pages:
         html = page.read_text(encoding="utf-8")
         assert "hidden=True" not in html and "BEGIN HIDDEN TESTS" not in html, page
+        assert "cdnjs" not in html and "../../_mathjax/MathJax.js" in html, page  # offline
+        assert safe_html.active_content(html) == [], page
+    solutions = list(demo.path("self-study").rglob("*.html"))
+    assert solutions
+    texts = [page.read_text(encoding="utf-8") for page in solutions]
+    for page, html in zip(solutions, texts, strict=True):
+        assert safe_html.active_content(html) == [], page
+        assert "x-mathjax-config" in html, page  # MathJax still renders the derivations
+    assert any("data:image/png;base64," in html for html in texts)  # and figures show
     ada = demo.path("feedback", "ada_perfect", "03_linear_layer", "03_linear_layer.html").read_text(
         encoding="utf-8"
     )
     assert "linear_backward: passed" in ada
+    assert (demo.path("feedback", "_mathjax", "MathJax.js")).exists()
+    released = sorted(p.name for p in demo.path("release").iterdir())
+    assert released
+    for name in released:  # every lesson's worked solutions show its figures, despite Agg
+        page = demo.path("self-study", name, f"{name}-solutions.html").read_text("utf-8")
+        assert 'src="data:image/png' in page, name
 
 
 def test_figure_is_reproducible(demo: Course, tmp_path: Path) -> None:

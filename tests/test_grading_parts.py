@@ -14,14 +14,21 @@ import pytest
 from autograder.course import LatePolicy, parse_time
 from autograder.extract import extract
 from autograder.feedback import redact
-from autograder.grade import DIFFER, combine, failure_reason
+from autograder.grade import failure_reason
 from autograder.preprocessors import KeepFirstGradeId, copy_outputs
 from autograder.results import CellResult, SubmissionResult, write_csvs
 from autograder.sandbox import Unsandboxed
+from autograder.scoring import DIFFER, combine
 from autograder.tasks import TaskResult
-from autograder.verify import verification_seed, verify
-from backprop_ref.specs import LESSONS
-from backprop_ref.specs.harness import Outcome, Probe, Step, dumps, loads
+from autograder.verify import (
+    FunctionVerdict,
+    StageVerdict,
+    stages_of,
+    verification_seed,
+    verify,
+)
+from backprop_kit.harness import Outcome, Probe, Step, dumps, loads
+from backprop_ref.specs import LESSONS, Lesson
 
 LINEAR = LESSONS["03_linear_layer"]
 
@@ -72,25 +79,52 @@ def test_verification_seed_is_stable_and_secret_dependent() -> None:
     )
 
 
-def test_combine_scores_by_verification_and_flags_disagreement() -> None:
-    verdicts = {s.name: (True, "") for s in LINEAR.specs}
-    verdicts["linear_backward"] = (False, "dL_dW is 4 x ...")
+def _verdicts(
+    lesson: Lesson, failing: dict[str, StageVerdict] | None = None
+) -> dict[str, FunctionVerdict]:
+    """Every function of ``lesson`` verified as passing, except the stages in ``failing``."""
+    out = {}
+    for spec in lesson.specs:
+        stages = {k: StageVerdict(k, True) for k in stages_of(lesson, spec)}
+        for key, verdict in (failing or {}).items():
+            fn, _, stage = key.partition(":")
+            if fn == spec.name:
+                stages[stage] = verdict
+        out[spec.name] = FunctionVerdict(spec.name, stages)
+    return out
+
+
+def test_combine_scores_each_test_cell_by_its_own_stage() -> None:
+    bug = StageVerdict("hidden", False, "linear_backward: dL_dx is wrong [case: N=3, M_in=3]")
+    verdicts = _verdicts(LINEAR, {"linear_backward:hidden": bug})
     grades = {c.grade_id: float(c.points) for c in LINEAR.cells if c.kind != "manual"}
+    grades["test_linear_backward_hidden"] = 0.0  # the notebook's hidden test failed too
     out = TaskResult("ada", LINEAR.name, True, grades=grades, verification=verdicts)
-    result = combine(LINEAR, "ada", out, manual={})
+    result = combine(LINEAR, "ada", out)
     by_id = {c.grade_id: c for c in result.cells}
-    bad = by_id["test_linear_backward"]
-    assert bad.score == 0 and bad.status == "needs_attention" and DIFFER in bad.message
-    assert by_id["test_linear_forward"].status == "graded"
+    visible, hidden = by_id["test_linear_backward"], by_id["test_linear_backward_hidden"]
+    assert (visible.score, visible.status, visible.message) == (3.0, "graded", "")
+    assert (hidden.score, hidden.status) == (0.0, "graded") and "dL_dx is wrong" in hidden.message
     assert by_id["derive_dL_dW"].status == "needs_manual" and by_id["derive_dL_dW"].score is None
-    assert result.status == "needs_attention"
-    graded_by_hand = combine(LINEAR, "ada", out, manual={"derive_dL_dW": 2.0})
-    assert {c.grade_id: c.score for c in graded_by_hand.cells}["derive_dL_dW"] == 2.0
+    assert result.status == "needs_manual" and not result.reason
+    assert all(c.auto_status == c.status and c.auto_score == c.score for c in result.cells)
     unanswered = TaskResult(
         "ada", LINEAR.name, True, grades={"derive_dL_dW": 0.0}, verification=verdicts
     )
-    cell = {c.grade_id: c for c in combine(LINEAR, "ada", unanswered, {}).cells}["derive_dL_dW"]
+    cell = {c.grade_id: c for c in combine(LINEAR, "ada", unanswered).cells}["derive_dL_dW"]
     assert (cell.status, cell.score, cell.message) == ("graded", 0.0, "no answer")
+
+
+def test_combine_flags_a_function_that_fails_the_cases_the_notebook_passed() -> None:
+    tampered = StageVerdict("visible", False, "wrong", False, "linear_forward: y is 2 x")
+    verdicts = _verdicts(LINEAR, {"linear_forward:visible": tampered})
+    grades = {c.grade_id: float(c.points) for c in LINEAR.cells if c.kind != "manual"}
+    out = TaskResult("ada", LINEAR.name, True, grades=grades, verification=verdicts)
+    result = combine(LINEAR, "ada", out)
+    bad = {c.grade_id: c for c in result.cells}["test_linear_forward"]
+    assert bad.score == 0 and bad.status == "needs_attention" and DIFFER in bad.message
+    assert "tampered" in bad.message and "y is 2 x" in bad.message
+    assert result.status == "needs_attention" and "tampered" in result.reason
 
 
 def test_csvs_quote_and_parse_back(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backprop_ref import jacobians, layers
+from backprop_ref import derivatives, layers
 from backprop_ref.losses import softmax
 from tests._fd import assert_close
 from tests.strategies import arrays, dims, values
@@ -18,9 +18,9 @@ vectors = st.integers(1, 6).flatmap(lambda n: arrays((n,), values(-4, 4)))
 @settings(max_examples=60, deadline=None)
 def test_jacobian_tanh_matches_numerical(x: np.ndarray) -> None:
     before = x.copy()
-    numerical = jacobians.numerical_jacobian(np.tanh, x)
+    numerical = derivatives.numerical_jacobian(np.tanh, x)
     np.testing.assert_array_equal(x, before)  # the caller's x is never touched
-    assert_close(jacobians.jacobian_tanh(x), numerical, "d tanh/dx", rtol=1e-6, atol=1e-9)
+    assert_close(derivatives.jacobian_tanh(x), numerical, "d tanh/dx", rtol=1e-6, atol=1e-9)
 
 
 def _softmax1(z: np.ndarray) -> np.ndarray:
@@ -30,8 +30,8 @@ def _softmax1(z: np.ndarray) -> np.ndarray:
 @given(vectors)
 @settings(max_examples=60, deadline=None)
 def test_jacobian_softmax_matches_numerical(z: np.ndarray) -> None:
-    numerical = jacobians.numerical_jacobian(_softmax1, z)
-    assert_close(jacobians.jacobian_softmax(z), numerical, "d softmax/dz", rtol=1e-6, atol=1e-9)
+    numerical = derivatives.numerical_jacobian(_softmax1, z)
+    assert_close(derivatives.jacobian_softmax(z), numerical, "d softmax/dz", rtol=1e-6, atol=1e-9)
 
 
 @st.composite
@@ -49,11 +49,11 @@ def test_linear_derivative_tensors_contract_to_the_compact_backward(
     x, W, dL_dy = case
     N, M_in = x.shape
     M_out = W.shape[1]
-    J_W, J_x = jacobians.linear_jacobian_W(x, W), jacobians.linear_jacobian_x(x, W)
+    J_W, J_x = derivatives.linear_jacobian_W(x, W), derivatives.linear_jacobian_x(x, W)
     assert J_W.shape == (N, M_out, M_in, M_out) and J_x.shape == (N, M_out, N, M_in)
     dL_dx, dL_dW, _ = layers.linear_backward(dL_dy, x, W)
-    assert_close(jacobians.apply_jacobian(dL_dy, J_W), dL_dW, "dL/dW", rtol=1e-12, atol=1e-12)
-    assert_close(jacobians.apply_jacobian(dL_dy, J_x), dL_dx, "dL/dx", rtol=1e-12, atol=1e-12)
+    assert_close(derivatives.apply_jacobian(dL_dy, J_W), dL_dW, "dL/dW", rtol=1e-12, atol=1e-12)
+    assert_close(derivatives.apply_jacobian(dL_dy, J_x), dL_dx, "dL/dx", rtol=1e-12, atol=1e-12)
 
 
 @given(linear_case())
@@ -61,14 +61,14 @@ def test_linear_derivative_tensors_contract_to_the_compact_backward(
 def test_linear_derivative_tensors_match_finite_differences(case: tuple[np.ndarray, ...]) -> None:
     x, W, _ = case
     b = np.zeros(W.shape[1])
-    J_W = jacobians.numerical_jacobian(
+    J_W = derivatives.numerical_jacobian(
         lambda w: layers.linear_forward(x, w.reshape(W.shape), b).ravel(), W.ravel()
     )
-    J_x = jacobians.numerical_jacobian(
+    J_x = derivatives.numerical_jacobian(
         lambda v: layers.linear_forward(v.reshape(x.shape), W, b).ravel(), x.ravel()
     )
-    assert_close(jacobians.linear_jacobian_W(x, W).reshape(J_W.shape), J_W, "dy/dW", atol=1e-8)
-    assert_close(jacobians.linear_jacobian_x(x, W).reshape(J_x.shape), J_x, "dy/dx", atol=1e-8)
+    assert_close(derivatives.linear_jacobian_W(x, W).reshape(J_W.shape), J_W, "dy/dW", atol=1e-8)
+    assert_close(derivatives.linear_jacobian_x(x, W).reshape(J_x.shape), J_x, "dy/dx", atol=1e-8)
 
 
 @st.composite
@@ -89,9 +89,9 @@ def test_chain_rule_jacobian_is_the_jacobian_of_the_composition(
         return np.tanh(A @ x)
 
     def jac_f(x: np.ndarray) -> np.ndarray:
-        return jacobians.jacobian_tanh(A @ x) @ A  # (m, m) @ (m, n)
+        return derivatives.jacobian_tanh(A @ x) @ A  # (m, m) @ (m, n)
 
-    chained = jacobians.chain_rule_jacobian(jacobians.jacobian_softmax, jac_f, f, x0)
-    numerical = jacobians.numerical_jacobian(lambda x: _softmax1(f(x)), x0)
+    chained = derivatives.chain_rule_jacobian(derivatives.jacobian_softmax, jac_f, f, x0)
+    numerical = derivatives.numerical_jacobian(lambda x: _softmax1(f(x)), x0)
     assert chained.shape == (A.shape[0], A.shape[1])
     assert_close(chained, numerical, "d(g o f)/dx", rtol=1e-6, atol=1e-9)

@@ -22,9 +22,9 @@ from autograder.grade import combine
 from autograder.sandbox import Unsandboxed
 from autograder.tasks import TaskResult
 from autograder.verify import verify
+from backprop_kit.harness import dumps, loads
 from backprop_ref.specs import LESSONS
 from backprop_ref.specs.core import check_function
-from backprop_ref.specs.harness import dumps, loads
 from backprop_ref.specs.l07_normalisation import EXPECT, cases
 from tests.lessons import expect_scores, make_course, mutants, source_path
 
@@ -131,8 +131,8 @@ def test_judges_only_compare() -> None:
         "numpy",
         "backprop_ref.gradcheck",
         "backprop_ref.specs.core",
-        "backprop_ref.specs.harness",
-        "backprop_ref.specs.judging",
+        "backprop_kit.harness",
+        "backprop_kit.judging",
         "backprop_ref.specs.l07_normalisation",
     }
     assert imported <= allowed, imported - allowed

@@ -99,8 +99,14 @@ def test_no_outputs_saved(lesson: Lesson) -> None:
             assert not cell.outputs and cell.execution_count is None
 
 
+@pytest.fixture(scope="module")
+def check_data() -> None:
+    """The check data beside each source notebook, as `make notebooks` writes it."""
+    authoring.write_checks(ROOT)
+
+
 @pytest.mark.slow
-def test_solution_notebook_passes_every_test(lesson: Lesson) -> None:
+def test_solution_notebook_passes_every_test(lesson: Lesson, check_data: None) -> None:
     """nbgrader's Validator (the CLI exits 0 even on failures, so we read the result)."""
     with nbg.quiet_logs():
         result = Validator(config=nbg.load_config(Path(ROOT))).validate(

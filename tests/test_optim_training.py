@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backprop_ref.data import regression, spiral
+from backprop_kit.data import regression, spiral
 from backprop_ref.losses import mse_loss
 from backprop_ref.mlp import init_mlp, mlp_forward
 from backprop_ref.modules import Linear, ReLU, Sequential, Tanh

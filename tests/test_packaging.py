@@ -1,4 +1,10 @@
-"""environment.yml (conda-forge) lists the same packages as pyproject.toml."""
+"""The two distributions and the students' environment agree.
+
+- ``pyproject.toml`` (backprop-course: the reference and the grader) depends on the student
+  kit ``kit/pyproject.toml`` (backprop-course-kit) at the same version;
+- ``environment.yml`` (conda-forge; what students and Binder get) is the kit with its
+  dependencies and the notebook front ends, with the versions pyproject.toml asks for.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +13,17 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Conda-forge names that differ from PyPI's (extras are dropped: conda has none).
-CONDA_NAMES = {"psycopg[binary]": "psycopg"}
+#: What students need beside the kit to open the notebooks (pinned in pyproject.toml).
+FRONT_ENDS = ("jupyterlab", "notebook", "nbgrader")  # nbgrader: the students' Validate button
 
 
 def _split(requirement: str) -> tuple[str, str]:
     name, spec = re.match(r"^([A-Za-z0-9_.\-\[\]]+)\s*(.*)$", requirement.strip()).groups()  # type: ignore[union-attr]
-    return CONDA_NAMES.get(name.lower(), name.lower()), spec.replace(" ", "")
+    return name.lower(), spec.replace(" ", "")
 
 
-def pyproject_packages() -> set[tuple[str, str]]:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = list(project["dependencies"])
-    for extra in project["optional-dependencies"].values():
-        reqs += [r for r in extra if not r.startswith(project["name"])]
-    return {_split(r) for r in reqs}
+def _project(path: Path) -> dict:  # type: ignore[type-arg]
+    return tomllib.loads(path.read_text())["project"]  # type: ignore[no-any-return]
 
 
 def environment_packages() -> tuple[set[tuple[str, str]], list[str], list[str]]:
@@ -45,17 +47,31 @@ def environment_packages() -> tuple[set[tuple[str, str]], list[str], list[str]]:
     return conda, pip, channels
 
 
-def test_environment_yml_matches_pyproject() -> None:
+def test_the_course_depends_on_the_kit_of_the_same_version() -> None:
+    course, kit = _project(ROOT / "pyproject.toml"), _project(ROOT / "kit" / "pyproject.toml")
+    assert kit["name"] == "backprop-course-kit" and course["name"] == "backprop-course"
+    assert kit["version"] == course["version"]
+    assert f"backprop-course-kit=={kit['version']}" in [
+        r.split("#")[0].strip() for r in course["dependencies"]
+    ]
+
+
+def test_environment_yml_is_the_kit_and_the_notebook_front_ends() -> None:
     conda, pip, channels = environment_packages()
-    ours = pyproject_packages()
-    assert conda == ours, (
-        f"only in pyproject: {ours - conda}; only in environment.yml: {conda - ours}"
-    )
+    course, kit = _project(ROOT / "pyproject.toml"), _project(ROOT / "kit" / "pyproject.toml")
+    wanted = {_split(r) for r in kit["dependencies"]}
+    wanted |= {_split(r) for r in course["dependencies"] if _split(r)[0] in FRONT_ENDS}
+    assert conda == wanted, f"only in pyproject: {wanted - conda}; only in yml: {conda - wanted}"
     assert channels == ["conda-forge"]
-    assert pip == ["-e ."]
+    assert pip == ["./kit"]  # the kit only: never the reference (the answers)
+
+
+def test_the_kit_needs_only_numpy_and_matplotlib() -> None:
+    kit = _project(ROOT / "kit" / "pyproject.toml")
+    assert {_split(r)[0] for r in kit["dependencies"]} == {"numpy", "matplotlib"}
 
 
 def test_python_version_agrees() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["requires-python"] == ">=3.11"
+    for path in (ROOT / "pyproject.toml", ROOT / "kit" / "pyproject.toml"):
+        assert _project(path)["requires-python"] == ">=3.11"
     assert "  - python>=3.11" in (ROOT / "environment.yml").read_text().splitlines()

@@ -14,8 +14,8 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from backprop_ref import plots
-from backprop_ref.data import spiral
+from backprop_kit import plots
+from backprop_kit.data import spiral
 
 
 @pytest.fixture(autouse=True)
@@ -86,9 +86,40 @@ def test_course_style_is_transparent_grey_and_colour_blind_safe() -> None:
     assert matplotlib.rcParams["text.color"] == before  # restored on leaving the block
 
 
+def _contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours."""
+
+    def luminance(colour: str) -> float:
+        rgb = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+               for c in matplotlib.colors.to_rgb(colour)]  # fmt: skip
+        return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_course_grey_reads_on_light_and_dark_themes() -> None:
+    assert _contrast(plots.GREY, "#ffffff") >= 4.5  # JupyterLab light, the HTML pages
+    assert _contrast(plots.GREY, "#111111") >= 4.0  # JupyterLab dark
+
+
+def test_inline_figures_ask_for_a_light_background() -> None:
+    """JupyterLab and nbconvert's pages put a transparent figure on the background its
+    inline metadata asks for, judged from the tick labels' lightness: the old grey
+    (#8C8C8C) counted as light text and got a dark panel on light pages."""
+    from matplotlib_inline.backend_inline import _fetch_figure_metadata
+
+    with plots.course_style():
+        fig, ax = plt.subplots()
+        ax.plot([0, 1])
+        fig.canvas.draw()
+        assert _fetch_figure_metadata(fig) == {"needs_background": "light"}
+    plt.close(fig)
+
+
 def test_importing_the_package_does_not_import_matplotlib() -> None:
     code = (
-        "import sys, backprop_ref.plots, backprop_ref.modules; print('matplotlib' in sys.modules)"
+        "import sys, backprop_kit.plots, backprop_ref.modules; print('matplotlib' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -17,7 +17,7 @@ from autograder import grade as grade_mod
 from autograder.course import Course
 from autograder.results import load_all
 from autograder.verify import course_secret
-from tests import postgres
+from tests import postgres, system
 from tests.pipeline import clone, csv_bytes, prepared_course
 
 pytestmark = pytest.mark.slow
@@ -27,9 +27,8 @@ STUDENTS = {"ada_perfect", "ben_empty", "cy_mistakes", "eve_late"}
 
 
 def _options(**kw: object) -> grade_mod.Options:
-    from autograder import bwrap
-
-    return grade_mod.Options(sandboxed=not bwrap.unavailable(), **kw)  # type: ignore[arg-type]
+    """In the sandbox; without it only where the run opted out (tests/system.py)."""
+    return grade_mod.Options(sandboxed=system.sandboxed(), **kw)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +76,7 @@ def test_dask_cluster_matches(
 def test_postgresql_gradebook_matches(
     template: Course, baseline: tuple[bytes, bytes], tmp_path: Path
 ) -> None:
-    if postgres.binaries() is None:
-        pytest.skip("PostgreSQL is not installed here (.ci/run installs it in CI)")
+    system.require("postgres")  # fails without PostgreSQL, unless the run opted out
     with postgres.server() as url:
         course = prepared_course(tmp_path / "course", [LESSON], STUDENTS, db_url=url)
         secret = template.root / ".grading-secret"
@@ -147,3 +145,20 @@ def test_interrupted_run_finishes_on_the_next(
     rerun = subprocess.run(argv, capture_output=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr.decode()[-2000:]
     assert csv_bytes(course) == baseline
+
+
+def test_what_was_graded_without_the_sandbox_is_graded_again_with_it(
+    template: Course, tmp_path: Path
+) -> None:
+    from autograder import report
+    from autograder.results import SubmissionResult
+
+    system.require("sandbox")
+    course = clone(template, tmp_path / "course")
+    saved = course.result_file("ada_perfect", LESSON)
+    grade_mod.grade(course, grade_mod.Options(sandboxed=False), students=["ada_perfect"])
+    assert SubmissionResult.load(saved).sandboxed is False
+    assert "Graded without the sandbox: 1 of 1" in report.build(course)
+    grade_mod.grade(course, _options(), students=["ada_perfect"])  # unchanged, yet regraded
+    assert SubmissionResult.load(saved).sandboxed is True
+    assert "without the sandbox" not in report.build(course)

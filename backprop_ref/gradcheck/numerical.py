@@ -1,4 +1,5 @@
-"""Finite differences and how to compare their results.
+"""The lesson 01-02 answers on finite differences: ``numerical_gradient``, ``rel_error``
+(graded exercises, so they live here and not in the student kit), and ``directional_check``.
 
 Central differences ``(f(x + h e) - f(x - h e)) / 2h`` have error
 ``(h^2 / 6) f''' + eps |f| / h``, smallest near ``h = 1e-5`` in float64. Everything here
@@ -14,14 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from backprop_kit.gradcheck._differences import (
+    GRAD_SLACK,
+    _worst_floored_error,
+    noise_level,
+    unit_direction,
+)
 from backprop_ref._types import Array
-
-EPS = float(np.finfo(np.float64).eps)
-#: Safety factor on the round-off of one evaluation of f, ``eps * (|L| + 1)``: on MLPs the
-#: measured gaps stay below ``eps * (|L| + 1) / h`` (see tests/test_gradcheck_check.py).
-NOISE_FACTOR = 10.0
-#: Share of ``||g||`` always allowed in a directional gap (truncation, ~h^2 f^(3) / 6).
-GRAD_SLACK = 1e-10
 
 
 def numerical_gradient(f: Callable[[Array], float], x: ArrayLike, h: float = 1e-5) -> Array:
@@ -85,37 +85,7 @@ def rel_error(a: ArrayLike, b: ArrayLike, floor: float = 1e-3) -> float:
     y = np.asarray(b, dtype=np.float64)
     if x.shape != y.shape:
         raise ValueError(f"rel_error: shapes differ, {x.shape} and {y.shape}")
-    if x.size == 0:
-        return 0.0
-    finite = np.isfinite(x) & np.isfinite(y)
-    if not finite.all():
-        same = (x == y)[~finite]  # equal infinities agree; NaN never equals anything
-        if not same.all():
-            return float("inf")
-        x, y = x[finite], y[finite]
-    scale = max(float(np.max(np.abs(x), initial=0.0)), float(np.max(np.abs(y), initial=0.0)))
-    if scale == 0.0:
-        return 0.0
-    denom = np.maximum(np.maximum(np.abs(x), np.abs(y)), floor * scale)  # > 0 unless floor = 0
-    diff = np.abs(x - y)
-    ratio = np.divide(diff, denom, out=np.zeros_like(diff), where=denom > 0)
-    return float(np.max(ratio))
-
-
-def noise_level(loss: float, h: float, eps: float = EPS) -> float:
-    """Round-off allowance for a central difference of step ``h`` at a loss value ``loss``.
-
-    One evaluation of f is trusted to ``NOISE_FACTOR * eps * (|L| + 1)``; the difference of
-    two divided by ``2h`` is trusted to that over ``h``. ``eps``: of the dtype f computes in.
-    """
-    return NOISE_FACTOR * eps * (abs(loss) + 1.0) / h
-
-
-def unit_direction(rng: np.random.Generator, shape: tuple[int, ...]) -> Array:
-    """A random unit vector of ``shape``: Gaussian entries, normalised (uniform on the sphere)."""
-    u = rng.standard_normal(shape)
-    norm = float(np.linalg.norm(u))
-    return u / norm if norm > 0 else np.ones(shape) / np.sqrt(max(u.size, 1))
+    return _worst_floored_error(x, y, floor=floor)
 
 
 @dataclass(frozen=True)

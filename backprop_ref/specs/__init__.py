@@ -1,13 +1,12 @@
 """One spec per graded function, shared by the notebooks' tests and the grader.
 
-In a notebook's test cell::
+A spec is a card (the student kit's half: the call and a judge that only compares, in
+``backprop_kit.specs``), the cases and ``expect(case)`` (this package: the answer key's
+half); see :mod:`backprop_ref.specs.core` and the protocol in :mod:`backprop_kit`. The
+notebooks call ``backprop_kit.check``, which reads the cases and expected data that
+:func:`backprop_ref.specs.checkdata.lesson_checks` writes at release.
 
-    from backprop_ref.specs import check
-    check("linear_backward", linear_backward)               # visible tests
-    check("linear_backward", linear_backward, hidden=True)  # hidden tests, other shapes/seeds
-
-``check`` prints what passed and raises ``AssertionError`` with a diagnosis in words at
-the first stage that fails. It never writes to stderr (nbgrader would zero the cell).
+:func:`check` here runs a spec in this process (the reference path: authors, tests).
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from backprop_kit.checks import CheckFailed
 from backprop_ref.specs.core import Case, Finding, Report, Spec, Stage, Verdict, check_function
 from backprop_ref.specs.lesson import GradedCell, Lesson
 from backprop_ref.specs.registry import LESSONS, SPECS, lesson_of
@@ -65,5 +65,5 @@ def check(
     default = HIDDEN_SEED if hidden else VISIBLE_SEED
     report = check_function(spec, {name: fn, **others}, stage, default if seed is None else seed)
     if not report.passed:
-        raise AssertionError(report.message())
+        raise CheckFailed(report.message())
     print(report.message())

@@ -28,8 +28,17 @@ from typing import Any
 
 import numpy as np
 
+from backprop_kit.harness import Outcome
+from backprop_kit.judging import (
+    TOL,
+    expect_array,
+    expect_gradients,
+    expect_shape,
+    expect_values,
+    unpack,
+)
 from backprop_ref._types import Array
-from backprop_ref.jacobians import numerical_jacobian
+from backprop_ref.derivatives import numerical_jacobian
 from backprop_ref.layers import (
     relu_backward,
     relu_forward,
@@ -40,14 +49,6 @@ from backprop_ref.layers import (
 )
 from backprop_ref.losses import mse_loss, softmax, softmax_cross_entropy
 from backprop_ref.specs.core import Case, Finding, Spec, Stage, Stop
-from backprop_ref.specs.harness import Outcome
-from backprop_ref.specs.judging import (
-    TOL,
-    expect_gradients,
-    expect_shape,
-    expect_values,
-    unpack,
-)
 from backprop_ref.specs.lesson import GradedCell, Lesson, tests_for
 
 # ----------------------------------------------------------------------------- sizes
@@ -169,13 +170,6 @@ def _class_counts(rng: np.random.Generator, stage: Stage) -> list[Case]:
 # ---------------------------------------------------------------------------- judges
 
 
-def _array(value: Any, fn: str) -> np.ndarray:
-    if not isinstance(value, np.ndarray):
-        got = "None: did you forget to return?" if value is None else type(value).__name__
-        raise Stop(Finding("returns", False, f"{fn} must return an ndarray; got {got}"))
-    return value
-
-
 def _expect_scalar(
     value: Any,
     truth: float,
@@ -241,7 +235,7 @@ def _activation_judge(
 ) -> Callable[[Case, Outcome], Iterator[Finding]]:
     def judge(case: Case, outcome: Outcome) -> Iterator[Finding]:
         dL_dy, x = case.inputs["dL_dy"], case.inputs["x"]
-        dL_dx = _array(outcome.values["result"], fn)
+        dL_dx = expect_array(outcome.values["result"], fn)
         yield Finding("returns", True)
         truth = backward(dL_dy, x)
         yield expect_shape(dL_dx, truth, "dL_dx")
@@ -297,7 +291,7 @@ def _sigmoid_jacobian_ref(x: Array) -> Array:
 def _judge_sigmoid_jacobian(case: Case, outcome: Outcome) -> Iterator[Finding]:
     x = case.inputs["x"]
     N, M = x.shape
-    J = _array(outcome.values["result"], "sigmoid_jacobian")
+    J = expect_array(outcome.values["result"], "sigmoid_jacobian")
     yield Finding("returns", True)
     truth = _sigmoid_jacobian_ref(x)
     if isinstance(J, np.ndarray) and J.shape == (N * M, N * M):
@@ -505,32 +499,32 @@ def _judge_uniform(case: Case, outcome: Outcome) -> Iterator[Finding]:
 # ----------------------------------------------------------------------------- specs
 
 
-elementwise_jacobian_shape_spec = Spec.of_call(
+elementwise_jacobian_shape_spec = Spec.legacy_call(
     "elementwise_jacobian_shape(N, M)",
     _size_cases,
     _judge_jacobian_shape,
 )
-sigmoid_jacobian_spec = Spec.of_call(
+sigmoid_jacobian_spec = Spec.legacy_call(
     "sigmoid_jacobian(x)", _jacobian_cases, _judge_sigmoid_jacobian
 )
-relu_backward_spec = Spec.of_call(
+relu_backward_spec = Spec.legacy_call(
     "relu_backward(dL_dy, x)",
     _activation_cases("relu"),
     _activation_judge("relu_backward", relu_forward, relu_backward, _relu_mistakes),
 )
-sigmoid_backward_spec = Spec.of_call(
+sigmoid_backward_spec = Spec.legacy_call(
     "sigmoid_backward(dL_dy, x)",
     _activation_cases("sigmoid"),
     _activation_judge("sigmoid_backward", sigmoid_forward, sigmoid_backward, _sigmoid_mistakes),
 )
-tanh_backward_spec = Spec.of_call(
+tanh_backward_spec = Spec.legacy_call(
     "tanh_backward(dL_dy, x)",
     _activation_cases("tanh"),
     _activation_judge("tanh_backward", tanh_forward, tanh_backward, _tanh_mistakes),
 )
-mse_loss_spec = Spec.of_call("mse_loss(y, t)", _mse_cases, _judge_mse)
-uniform_scores_loss_spec = Spec.of_call("uniform_scores_loss(C)", _class_counts, _judge_uniform)
-softmax_cross_entropy_spec = Spec.of_call(
+mse_loss_spec = Spec.legacy_call("mse_loss(y, t)", _mse_cases, _judge_mse)
+uniform_scores_loss_spec = Spec.legacy_call("uniform_scores_loss(C)", _class_counts, _judge_uniform)
+softmax_cross_entropy_spec = Spec.legacy_call(
     "softmax_cross_entropy(scores, labels)", _ce_cases, _judge_ce
 )
 

@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from backprop_kit.harness import Outcome, Step
+from backprop_kit.judging import expect_gradients, expect_shape, expect_values
 from backprop_ref.mlp import mlp_backward, mlp_forward
 from backprop_ref.optim import sgd_step
 from backprop_ref.specs.core import Case, Finding, Spec, Stage, Stop
-from backprop_ref.specs.harness import Outcome, Step
-from backprop_ref.specs.judging import expect_gradients, expect_shape, expect_values
 from backprop_ref.specs.lesson import GradedCell, Lesson, tests_for
 
 Params = dict[str, np.ndarray]
@@ -340,7 +340,7 @@ def _judge_cache_size(case: Case, outcome: Outcome) -> Iterator[Finding]:
 
 # ----------------------------------------------------------------------------- specs
 
-mlp_forward_spec = Spec(
+mlp_forward_spec = Spec.legacy_steps(
     "mlp_forward",
     "mlp_forward(x, params)",
     (Step("mlp_forward", ("x", "params"), ("scores", "cache")),),
@@ -348,7 +348,7 @@ mlp_forward_spec = Spec(
     _network_cases,
     _judge_forward,
 )
-mlp_backward_spec = Spec(
+mlp_backward_spec = Spec.legacy_steps(
     "mlp_backward",
     "mlp_backward(dL_dscores, cache)",
     (
@@ -359,7 +359,7 @@ mlp_backward_spec = Spec(
     _network_cases,
     _judge_backward,
 )
-sgd_step_spec = Spec(
+sgd_step_spec = Spec.legacy_steps(
     "sgd_step",
     "sgd_step(params, grads, lr)",
     (Step("sgd_step", ("params", "grads", "lr")),),
@@ -368,7 +368,7 @@ sgd_step_spec = Spec(
     _judge_sgd,
     may_modify=("params",),
 )
-cache_size_spec = Spec(
+cache_size_spec = Spec.legacy_steps(
     "cache_size",
     "cache_size(sizes, N)",
     (Step("cache_size", ("sizes", "N")),),

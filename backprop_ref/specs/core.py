@@ -1,113 +1,128 @@
-"""What a spec is, and how one is checked.
+"""What a spec is, and how one is checked on the grader's side.
 
-A :class:`Spec` holds everything about one graded function in one place: how to call it
-(:class:`~backprop_ref.specs.harness.Step`), the cases to call it on (drawn from a seed, for
-the visible tests, the hidden tests, or the grader's verification), and the judge that
-turns what came back into a :class:`Verdict`. The notebooks' tests call :func:`check`;
-the grader draws the same cases, runs them in a sandbox through the harness, and calls the
-same judge: one definition, so they never disagree.
-
-Judging is staged, as a student reads it: the result's type and shapes first, then the
-values against the reference, then an independent finite-difference check. The first
-stage that fails gives the message, in words (see :func:`backprop_ref.gradcheck.diagnose`).
+A :class:`Spec` holds everything about one graded function in one place: its
+:class:`~backprop_kit.cards.Card` (how to call it, and the judge, which only compares:
+the half students hold, in ``backprop_kit.specs``), ``cases(rng, stage)`` (the inputs,
+drawn from a seed, for the visible tests, the hidden tests, or the grader's verification)
+and ``expect(case)`` (what the judge compares with: the reference's outputs, the outputs of
+the named wrong derivations, finite differences; plain data). The release writes the
+visible and hidden cases with their expected data into the lessons' check files, which
+the notebooks' ``check`` reads; the grader draws fresh cases, runs them in a sandbox
+through the harness, and calls :meth:`Spec.evaluate`: the same judge on the same kind of
+data, so the two never disagree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
-from backprop_ref.specs.harness import Outcome, Step, run_case
+from backprop_kit import harness
+from backprop_kit.cards import Card
+from backprop_kit.gradcheck import LossToRecord
+from backprop_kit.harness import Outcome, Step, run_case
+from backprop_kit.verdicts import (
+    STAGE_NAMES,
+    Case,
+    Finding,
+    Report,
+    Stop,
+    Verdict,
+    evaluate,
+)
 
 Stage = Literal["visible", "hidden", "verify"]
-STAGE_NAMES: tuple[str, ...] = ("returns", "shapes", "values", "finite differences")
 
-
-@dataclass(frozen=True)
-class Case:
-    """One set of inputs for a spec, as plain data, with a short description for messages."""
-
-    inputs: dict[str, Any]
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Finding:
-    """The result of one stage of the judgement for one case."""
-
-    stage: str
-    ok: bool
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """Everything the judge found for one case; ``passed`` when every stage passed."""
-
-    findings: tuple[Finding, ...]
-
-    @property
-    def passed(self) -> bool:
-        return all(f.ok for f in self.findings)
-
-    @property
-    def failure(self) -> Finding | None:
-        return next((f for f in self.findings if not f.ok), None)
-
-
-class Stop(Exception):
-    """Raised inside a judge with the finding of the first stage that failed."""
-
-    def __init__(self, finding: Finding) -> None:
-        super().__init__(finding.message)
-        self.finding = finding
-
+__all__ = [
+    "STAGE_NAMES",
+    "Case",
+    "Finding",
+    "Report",
+    "Spec",
+    "Stage",
+    "Stop",
+    "Verdict",
+    "check_function",
+]
 
 #: Draws the cases of a stage from a random generator.
-CasesFn = Callable[[np.random.Generator, Stage], list["Case"]]
+CasesFn = Callable[[np.random.Generator, Stage], list[Case]]
+#: The expected data of one case (plain data: arrays, numbers, strings, lists, dicts).
+ExpectFn = Callable[[Case], dict[str, Any]]
+#: Transitional: a judge that still computes what it compares with, ``judge(case, outcome)``.
+LegacyJudge = Callable[[Case, Outcome], Iterable[Finding]]
 
-#: A judge yields one passing finding per stage and raises :class:`Stop` at a failure.
-Judge = Callable[["Case", Outcome], Iterable[Finding]]
+
+def _nothing(case: Case) -> dict[str, Any]:
+    return {}
 
 
 @dataclass(frozen=True)
 class Spec:
-    """One graded function: its call, its cases and its judge.
+    """One graded function: its card (call and judge), its cases and its expected data.
 
     Attributes
     ----------
-    name : the function's name in the notebook (fixed: the grader depends on it)
-    signature : as shown to students, e.g. ``"linear_backward(dL_dy, x, W)"``
-    steps : the calls that make up one case (usually one; ``mlp_backward`` needs two)
-    returns : the names of what comes back from the steps
+    card : the student kit's half (``backprop_kit.specs.lNN_topic``)
     cases : ``cases(rng, stage)`` draws the inputs for a stage
-    judge : ``judge(case, outcome)`` returns the findings, stage by stage
-    may_modify : inputs the function is expected to change in place (``sgd_step``)
+    expect : ``expect(case)``, the data the card's judge compares with
+    legacy : transitional: the judge computes with the reference itself (``expect`` gives
+        nothing), so the student kit cannot run it; see :meth:`legacy_call`
     """
 
-    name: str
-    signature: str
-    steps: tuple[Step, ...]
-    returns: tuple[str, ...]
+    card: Card
     cases: CasesFn
-    judge: Judge
-    may_modify: tuple[str, ...] = ()
+    expect: ExpectFn
+    legacy: bool = False
 
     @classmethod
-    def of_call(cls, signature: str, cases: CasesFn, judge: Judge) -> Spec:
-        """The usual spec: one call ``name(args...)`` whose return value is judged, e.g.
-        ``Spec.of_call("linear_backward(dL_dy, x, W)", cases, judge)``."""
-        name, _, rest = signature.partition("(")
-        args = tuple(a.strip() for a in rest.rstrip(")").split(",") if a.strip())
-        return cls(name, signature, (Step(name, args),), ("result",), cases, judge)
+    def legacy_call(cls, signature: str, cases: CasesFn, judge: LegacyJudge) -> Spec:
+        """Transitional (lessons not yet converted to card + expect): one call whose
+        value ``judge(case, outcome)`` judges with the reference itself."""
+        return cls(Card.of_call(signature, _adapt(judge)), cases, _nothing, legacy=True)
+
+    @classmethod
+    def legacy_steps(
+        cls,
+        name: str,
+        signature: str,
+        steps: tuple[Step, ...],
+        returns: tuple[str, ...],
+        cases: CasesFn,
+        judge: LegacyJudge,
+        may_modify: tuple[str, ...] = (),
+    ) -> Spec:
+        """Transitional, as :meth:`legacy_call`, for specs of several steps."""
+        card = Card(name, signature, steps, returns, _adapt(judge), may_modify)
+        return cls(card, cases, _nothing, legacy=True)
+
+    @property
+    def name(self) -> str:
+        return self.card.name
+
+    @property
+    def signature(self) -> str:
+        return self.card.signature
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return self.card.steps
+
+    @property
+    def returns(self) -> tuple[str, ...]:
+        return self.card.returns
+
+    @property
+    def may_modify(self) -> tuple[str, ...]:
+        return self.card.may_modify
 
     @property
     def needs(self) -> tuple[str, ...]:
         """Every function name the steps call."""
-        return tuple(dict.fromkeys(s.fn for s in self.steps))
+        return self.card.needs
 
     def draw(self, stage: Stage, seed: int) -> list[Case]:
         """The cases for ``stage``, deterministic for a given seed."""
@@ -117,73 +132,64 @@ class Spec:
         """Call the student's functions on ``case`` (in whatever process this runs)."""
         return run_case(fns, case.inputs, self.steps, self.returns, self.may_modify)
 
+    def expected(self, case: Case) -> Any:
+        """``expect(case)`` as the student kit reads it from a check file (encoded and
+        decoded: tuples become lists), so both judge exactly the same data; a
+        :class:`~backprop_kit.gradcheck.LossToRecord` stays the loss itself here (the
+        judge's verdict is the same as on its recording)."""
+        live: list[LossToRecord] = []
+
+        def keep(loss: LossToRecord) -> int:
+            live.append(loss)
+            return len(live) - 1
+
+        plain = _swap(self.expect(case), keep)
+        return _swap(harness.roundtrip(plain), None, live)
+
     def evaluate(self, case: Case, outcome: Outcome) -> Verdict:
         """Judge one outcome (always in the trusted process when grading)."""
-        if outcome.error is not None:
-            return Verdict((Finding("returns", False, _error_message(self, outcome)),))
-        if outcome.mutated:  # first: modified inputs also spoil the values judged below
-            names = ", ".join(outcome.mutated)
-            message = (
-                f"{self.name} modified its input {names}: work on a copy "
-                f"(e.g. x = x.copy()) or build new arrays instead of writing into {names}."
-            )
-            return Verdict((Finding("values", False, message),))
-        findings: list[Finding] = []
-        try:
-            for finding in self.judge(case, outcome):
-                findings.append(finding)
-        except Stop as stop:
-            findings.append(stop.finding)
-        return Verdict(tuple(findings))
+        return evaluate(self.card, case, self.expected(case), outcome)
+
+    def check_data(self, stage: Stage, seed: int) -> list[dict[str, Any]]:
+        """The cases of ``stage`` with their expected data, for a check file (losses
+        recorded)."""
+        return [
+            {"inputs": c.inputs, "note": c.note, "expected": _swap(self.expect(c), _record)}
+            for c in self.draw(stage, seed)
+        ]
 
 
-def _error_message(spec: Spec, outcome: Outcome) -> str:
-    err = outcome.error or ""
-    if err.startswith("NotImplementedError"):
-        if len(spec.needs) == 1 and spec.needs[0] == spec.name:
-            return f"{spec.name} is not implemented yet (it raised NotImplementedError)."
-        return (
-            f"{spec.name}, or a function it calls, is not implemented yet "
-            "(NotImplementedError was raised)."
-        )
-    if err.startswith("NameError") and any(repr(n) in err for n in spec.needs):
-        return f"{spec.name} is not defined: run the cell that defines it first. ({err})"
-    hint = f" Warnings seen: {'; '.join(outcome.warnings)}." if outcome.warnings else ""
-    return f"calling {spec.signature} raised {err}.{hint}"
+_LIVE = "__loss_to_record__"
 
 
-@dataclass
-class Report:
-    """The result of checking one function on all the cases of one stage."""
+def _record(loss: LossToRecord) -> Any:
+    return loss.record()
 
-    spec: Spec
-    verdicts: list[tuple[Case, Verdict]] = field(default_factory=list)
 
-    @property
-    def passed(self) -> bool:
-        return all(v.passed for _, v in self.verdicts)
+def _swap(
+    value: Any,
+    out: Callable[[LossToRecord], Any] | None,
+    back: list[LossToRecord] | None = None,
+) -> Any:
+    """``value`` with each LossToRecord replaced by ``out(loss)`` (a placeholder holds its
+    index when ``out`` gives one), or, with ``back``, the placeholders replaced again."""
+    if isinstance(value, LossToRecord) and out is not None:
+        found = out(value)
+        return {_LIVE: found} if isinstance(found, int) else found
+    if isinstance(value, dict):
+        if back is not None and set(value) == {_LIVE}:
+            return back[value[_LIVE]]
+        return {k: _swap(v, out, back) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_swap(v, out, back) for v in value]
+    return value
 
-    def first_failure(self) -> tuple[Case, Finding] | None:
-        for case, verdict in self.verdicts:
-            failure = verdict.failure
-            if failure is not None:
-                return case, failure
-        return None
 
-    def message(self) -> str:
-        """What a student reads: the stages that passed, then the first that failed."""
-        found = self.first_failure()
-        lines = []
-        for stage in STAGE_NAMES:
-            if found is not None and found[1].stage == stage:
-                case, failure = found
-                where = f" [case: {case.note}]" if case.note else ""
-                lines.append(f"  FAILED {stage}: {failure.message}{where}")
-                break
-            if any(f.stage == stage for _, v in self.verdicts for f in v.findings):
-                lines.append(f"  ok     {stage}")
-        head = "passed" if found is None else "FAILED"
-        return f"{self.spec.name}: {head} on {len(self.verdicts)} cases\n" + "\n".join(lines)
+def _adapt(judge: LegacyJudge) -> Callable[[Case, Mapping[str, Any], Outcome], Iterable[Finding]]:
+    def adapted(case: Case, expected: Mapping[str, Any], outcome: Outcome) -> Iterable[Finding]:
+        return judge(case, outcome)
+
+    return adapted
 
 
 def check_function(

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from backprop_kit.harness import Outcome, Probe, Step
 from backprop_ref.gradcheck import numerical_gradient, rel_error
 from backprop_ref.specs.core import Case, Finding, Spec, Stage, Stop
-from backprop_ref.specs.harness import Outcome, Probe, Step
 from backprop_ref.specs.lesson import GradedCell, Lesson, tests_for
 
 #: Agreement asked of numbers computed by the same formula in another way (round-off only).
@@ -561,8 +561,8 @@ def _judge_optimal_step(case: Case, outcome: Outcome) -> Iterator[Finding]:
 
 # ---------------------------------------------------------------------------------- specs
 
-rel_error_spec = Spec.of_call("rel_error(a, b)", _rel_cases, _judge_rel_error)
-numerical_gradient_spec = Spec(
+rel_error_spec = Spec.legacy_call("rel_error(a, b)", _rel_cases, _judge_rel_error)
+numerical_gradient_spec = Spec.legacy_steps(
     "numerical_gradient",
     "numerical_gradient(f, x, h)",
     (
@@ -574,7 +574,7 @@ numerical_gradient_spec = Spec(
     _judge_numerical_gradient,
     may_modify=("x", "x_default"),  # judged in _restored_message, which says how to restore
 )
-gradient_check_spec = Spec(
+gradient_check_spec = Spec.legacy_steps(
     "gradient_check",
     "gradient_check(f, grad_f, x)",
     (
@@ -589,7 +589,7 @@ gradient_check_spec = Spec(
     _judge_gradient_check,
     may_modify=("x", "x_ng", "analytic"),  # numerical_gradient's job, judged there
 )
-optimal_step_spec = Spec.of_call(
+optimal_step_spec = Spec.legacy_call(
     "optimal_step(eps, f_abs, f3_abs)", _step_cases, _judge_optimal_step
 )
 

@@ -6,7 +6,7 @@ and ``vector_jacobian_product(dL_dy, J)``; and two derived results:
 ``chain_rule_shapes(n, m, k)`` (the shapes of the three Jacobians of the chain rule) and
 ``gradient_shapes(N, M_out)`` (dL/dy in Jacobian layout against the gradient array in code).
 
-The callables of the cases are :class:`~backprop_ref.specs.harness.Probe` references: vector
+The callables of the cases are :class:`~backprop_kit.harness.Probe` references: vector
 functions ``R^n -> R^m`` built from a matrix ``A`` (kind ``"vf"``) and their exact Jacobians
 (kind ``"vjac"``), so the cases stay plain data.
 """
@@ -18,18 +18,18 @@ from typing import Any
 
 import numpy as np
 
+from backprop_kit.harness import Outcome, Probe
+from backprop_kit.judging import expect_array, expect_gradients, expect_shape, expect_values, unpack
 from backprop_ref._types import Array
-from backprop_ref.gradcheck import diagnose
-from backprop_ref.jacobians import (
+from backprop_ref.derivatives import (
     chain_rule_jacobian,
     jacobian_softmax,
     jacobian_tanh,
     numerical_jacobian,
 )
+from backprop_ref.gradcheck import diagnose
 from backprop_ref.losses import softmax
 from backprop_ref.specs.core import Case, Finding, Spec, Stage, Stop
-from backprop_ref.specs.harness import Outcome, Probe
-from backprop_ref.specs.judging import expect_gradients, expect_shape, expect_values, unpack
 from backprop_ref.specs.lesson import GradedCell, Lesson, tests_for
 
 VECTOR_PROBES = ("tanh_affine", "sin_affine", "quadratic")
@@ -231,13 +231,6 @@ def _stop(stage: str, message: str) -> Stop:
     return Stop(Finding(stage, False, message))
 
 
-def _array(value: Any, fn: str) -> Array:
-    if not isinstance(value, np.ndarray):
-        got = "None: did you forget to return?" if value is None else type(value).__name__
-        raise _stop("returns", f"{fn} must return an ndarray; got {got}")
-    return value
-
-
 def _expect_close(J: Array, reference: Array, name: str, atol: float) -> Finding:
     """The ``finite differences`` stage: ``J`` agrees with an independent estimate to
     ``atol`` times the estimate's scale (at least 1): an absolute test, since the error of a
@@ -267,7 +260,7 @@ def _forward_difference(f: Callable[[Array], Array], x: Array, h: float) -> Arra
 def _judge_numerical_jacobian(case: Case, outcome: Outcome) -> Iterator[Finding]:
     probe, x, h = case.inputs["f"], case.inputs["x"], case.inputs["h"]
     f = probe.resolve()
-    J = _array(outcome.values["result"], "numerical_jacobian")
+    J = expect_array(outcome.values["result"], "numerical_jacobian")
     yield Finding("returns", True)
     if "x" in outcome.mutated:
         raise _stop(
@@ -302,7 +295,7 @@ def _judge_numerical_jacobian(case: Case, outcome: Outcome) -> Iterator[Finding]
 
 def _judge_tanh(case: Case, outcome: Outcome) -> Iterator[Finding]:
     x = case.inputs["x"]
-    J = _array(outcome.values["result"], "jacobian_tanh")
+    J = expect_array(outcome.values["result"], "jacobian_tanh")
     yield Finding("returns", True)
     n = x.size
     if J.shape == (n,):
@@ -332,7 +325,7 @@ def _stable_softmax(v: Array) -> Array:
 
 def _judge_softmax(case: Case, outcome: Outcome) -> Iterator[Finding]:
     z = case.inputs["z"]
-    J = _array(outcome.values["result"], "jacobian_softmax")
+    J = expect_array(outcome.values["result"], "jacobian_softmax")
     yield Finding("returns", True)
     truth = jacobian_softmax(z)
     yield expect_shape(J, truth, "dp/dz")
@@ -359,7 +352,7 @@ def _judge_chain(case: Case, outcome: Outcome) -> Iterator[Finding]:
     x0, jac_g_probe = case.inputs["x0"], case.inputs["jac_g"]
     f, jac_f, jac_g = (case.inputs[k].resolve() for k in ("f", "jac_f", "jac_g"))
     g = Probe("vf", jac_g_probe.name, jac_g_probe.A).resolve()
-    J = _array(outcome.values["result"], "chain_rule_jacobian")
+    J = expect_array(outcome.values["result"], "chain_rule_jacobian")
     yield Finding("returns", True)
     truth = chain_rule_jacobian(jac_g, jac_f, f, x0)
     y0 = f(x0)
@@ -436,7 +429,7 @@ def _judge_gradient_shapes(case: Case, outcome: Outcome) -> Iterator[Finding]:
 
 def _judge_vjp(case: Case, outcome: Outcome) -> Iterator[Finding]:
     dL_dy, J = case.inputs["dL_dy"], case.inputs["J"]
-    g = _array(outcome.values["result"], "vector_jacobian_product")
+    g = expect_array(outcome.values["result"], "vector_jacobian_product")
     yield Finding("returns", True)
     m, n = J.shape
     if g.shape in ((1, n), (n, 1)):
@@ -463,21 +456,21 @@ def _judge_vjp(case: Case, outcome: Outcome) -> Iterator[Finding]:
 # ----------------------------------------------------------------------------- specs
 
 
-numerical_jacobian_spec = Spec.of_call(
+numerical_jacobian_spec = Spec.legacy_call(
     "numerical_jacobian(f, x, h)", _numjac_cases, _judge_numerical_jacobian
 )
-jacobian_tanh_spec = Spec.of_call("jacobian_tanh(x)", _tanh_cases, _judge_tanh)
-jacobian_softmax_spec = Spec.of_call("jacobian_softmax(z)", _softmax_cases, _judge_softmax)
-chain_rule_shapes_spec = Spec.of_call(
+jacobian_tanh_spec = Spec.legacy_call("jacobian_tanh(x)", _tanh_cases, _judge_tanh)
+jacobian_softmax_spec = Spec.legacy_call("jacobian_softmax(z)", _softmax_cases, _judge_softmax)
+chain_rule_shapes_spec = Spec.legacy_call(
     "chain_rule_shapes(n, m, k)", _chain_shape_cases, _judge_chain_shapes
 )
-chain_rule_jacobian_spec = Spec.of_call(
+chain_rule_jacobian_spec = Spec.legacy_call(
     "chain_rule_jacobian(jac_g, jac_f, f, x0)", _chain_cases, _judge_chain
 )
-gradient_shapes_spec = Spec.of_call(
+gradient_shapes_spec = Spec.legacy_call(
     "gradient_shapes(N, M_out)", _gradient_shape_cases, _judge_gradient_shapes
 )
-vector_jacobian_product_spec = Spec.of_call(
+vector_jacobian_product_spec = Spec.legacy_call(
     "vector_jacobian_product(dL_dy, J)", _vjp_cases, _judge_vjp
 )
 

@@ -7,9 +7,10 @@ from backprop_ref.specs import (
     backprop_network,
     gradient_checking,
     jacobians,
+    l03_linear_layer,
+    l06_autodiff,
     l07_normalisation,
     l08_convolution,
-    linear_layer,
 )
 from backprop_ref.specs.core import Spec
 from backprop_ref.specs.lesson import Lesson
@@ -19,9 +20,10 @@ LESSONS: dict[str, Lesson] = {
     for m in (
         jacobians,
         gradient_checking,
-        linear_layer,
+        l03_linear_layer,
         activations_losses,
         backprop_network,
+        l06_autodiff,
         l07_normalisation,
         l08_convolution,
     )

@@ -56,8 +56,8 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from backprop_ref.plots import course_style, plot_error_vs_step
-from backprop_ref.specs import check
+from backprop_kit import check
+from backprop_kit.plots import course_style, plot_error_vs_step
 
 np.set_printoptions(precision=4, suppress=True)
 
@@ -281,7 +281,7 @@ with course_style():
     ax.loglog(t, t, ls="--", color="#8C8C8C", label="slope 1: $t$")
     ax.set_xlabel("step $t$ along $v$")
     ax.set_ylabel(r"$\|f(x_0+tv) - f(x_0) - t\,Jv\|$")
-    ax.legend()
+    ax.legend(loc="upper left")  # the empty corner: off the curves
 plt.show()
 
 # %% [markdown]

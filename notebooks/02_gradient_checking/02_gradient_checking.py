@@ -65,9 +65,9 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from backprop_ref.gradcheck import check_gradient
-from backprop_ref.plots import course_style, plot_error_vs_step
-from backprop_ref.specs import check
+from backprop_kit import check
+from backprop_kit.gradcheck import check_gradient
+from backprop_kit.plots import course_style, plot_error_vs_step
 
 np.set_printoptions(precision=4, suppress=False)
 
@@ -723,7 +723,7 @@ plt.show()
 # * Fewer entries are affected with a smaller $h$ (the band is narrower), at the price of
 #   more round-off; $10^{-6}$ is a reasonable compromise for networks with many ReLUs.
 #
-# The course's checker, `backprop_ref.gradcheck.check_gradient` (section 6), can be told
+# The course's checker, `backprop_kit.gradcheck.check_gradient` (section 6), can be told
 # where the kinks are and then reports such entries as *skipped* instead of failing. You
 # will use it on a full network in lesson 5.
 

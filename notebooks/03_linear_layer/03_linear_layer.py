@@ -62,11 +62,25 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from backprop_ref.jacobians import numerical_jacobian
-from backprop_ref.plots import course_style, plot_loss_curve
-from backprop_ref.specs import check
+from backprop_kit import check
+from backprop_kit.plots import course_style, plot_loss_curve
 
 np.set_printoptions(precision=3, suppress=True)
+
+# %% nbgrader={"grade": false, "grade_id": "blocks_01_jacobians", "locked": true, "schema_version": 3, "solution": false, "task": false} building_blocks=["01_jacobians"]
+# Building blocks from lesson 1 (provided): numerical_jacobian, your exercise there.
+def numerical_jacobian(f, x, h=1e-5):
+    """Central-difference Jacobian of f: R^n -> R^m at x: an (m, n) array whose column k is
+    (f(x + h e_k) - f(x - h e_k)) / (2h). x (n,) is not modified."""
+    x = np.array(x, dtype=float)  # a private float copy: the caller's x is never touched
+    columns = []
+    for k in range(x.size):
+        e = np.zeros_like(x)
+        e[k] = h
+        f_plus = np.asarray(f(x + e), dtype=float)
+        f_minus = np.asarray(f(x - e), dtype=float)
+        columns.append((f_plus - f_minus) / (2 * h))  # how every output moves with x_k: (m,)
+    return np.stack(columns, axis=1)  # n columns of m entries side by side: (m, n)
 
 # %% [markdown]
 # ---
@@ -765,9 +779,9 @@ def draw_bytes(ax, sizes, table, xlabel):
     """One panel: a line per array, with the memory of two real machines for scale."""
     for name in table[0]:
         ax.loglog(sizes, [row[name] for row in table], label=name)
-    for limit, label, shift in [(16e9, "16 GB: a laptop", 0.25), (80e9, "80 GB: a big GPU", 2.5)]:
+    for limit, label, shift in [(16e9, "16 GB: a laptop", 1.9), (80e9, "80 GB: a big GPU", 2.2)]:
         ax.axhline(limit, color="grey", linestyle=":", linewidth=1)
-        ax.text(sizes[0], limit * shift, label, fontsize=8, va="center")
+        ax.text(sizes[0], limit * shift, label, fontsize=8, va="center")  # above its line
     powers = [1e3, 1e6, 1e9, 1e12, 1e15]
     ax.set_yticks(powers, ["1 kB", "1 MB", "1 GB", "1 TB", "1 PB"])
     ax.set_ylim(1e1, 1e16)
@@ -796,8 +810,9 @@ with course_style():
     left.scatter(Ms, bytes_W, color="C0", edgecolor="grey", zorder=3, label="your dy/dW, .nbytes")
     left.scatter(Ms, bytes_x, color="C1", edgecolor="grey", zorder=3, label="your dy/dx, .nbytes")
     left.set_ylabel("memory (float64)")
-    left.legend(fontsize=8, loc="upper left")
     fig.suptitle("Memory of the full derivative tensors against the compact gradients")
+    fig.legend(*left.get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=9)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))  # the legend below the panels, off the lines
 
 # %% [markdown]
 # Read the figure:

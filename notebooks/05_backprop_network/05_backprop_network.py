@@ -53,11 +53,11 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from backprop_ref.data import spiral
-from backprop_ref.gradcheck import check_gradient
-from backprop_ref.mlp import init_mlp
-from backprop_ref.plots import course_style, plot_decision_boundary, plot_loss_curve
-from backprop_ref.specs import check
+from backprop_kit import check
+from backprop_kit.data import spiral
+from backprop_kit.gradcheck import check_gradient
+from backprop_kit.params import init_mlp
+from backprop_kit.plots import course_style, plot_decision_boundary, plot_loss_curve
 
 # %% [markdown]
 # ## 1. The network
@@ -124,7 +124,7 @@ print("K =", len(params_demo) // 2, "  parameters:", sum(v.size for v in params_
 # output) and what the layer saw in its forward pass, and returns gradients with the
 # shapes of the layer's inputs.
 
-# %% nbgrader={"grade": false, "grade_id": "provided_layers", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "provided_layers", "locked": true, "schema_version": 3, "solution": false, "task": false} building_blocks=["03_linear_layer", "04_activations_losses"]
 def linear_forward(x, W, b):
     """Affine layer z = x W + b: x (N, M_in), W (M_in, M_out), b (M_out,) -> z (N, M_out)."""
     return x @ W + b

@@ -72,10 +72,10 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from backprop_ref.data import spiral
+from backprop_kit.data import spiral
 from backprop_ref.gradcheck import check_gradient
-from backprop_ref.jacobians import numerical_jacobian
-from backprop_ref.plots import GREY, PALETTE, course_style
+from backprop_ref.derivatives import numerical_jacobian
+from backprop_kit.plots import GREY, PALETTE, course_style
 from backprop_ref.specs import check
 
 np.set_printoptions(precision=4, suppress=True)

@@ -12,7 +12,6 @@ student can see (graded notebooks, feedback HTML, CSVs, results) are collected i
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -42,7 +41,8 @@ REPO_TARGETS = (
     "backprop_ref/specs/core.py",
     "backprop_ref/specs/__init__.py",
     "backprop_ref/layers.py",
-    "backprop_ref/jacobians.py",
+    "backprop_ref/derivatives.py",
+    "kit/backprop_kit/checks.py",
 )
 #: Host files attacks try to create (outside the sandbox they would be real).
 HOST_FILES = ("/tmp/pwned", "/tmp/daemon-was-here", "/tmp/leak.txt")
@@ -204,6 +204,10 @@ def build_inputs(ctx: Ctx, folder: Path, archive: Path) -> None:
         if sub.data is not None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(sub.data)
+            for name, data in sub.beside:
+                (target.parent / name).write_bytes(data)
+            if sub.mtime is not None:
+                os.utime(target, (sub.mtime, sub.mtime))
         elif sub.link_to is not None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.symlink_to(sub.link_to)
@@ -267,8 +271,10 @@ def observe(course: Path, case: Case) -> Observed:
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+    """Rows of one of our CSVs, with the formula guards removed (autograder.csvsafe)."""
+    from autograder.csvsafe import read
+
+    return read(path)
 
 
 def _attention(course: Path) -> list[dict[str, str]]:

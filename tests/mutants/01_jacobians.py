@@ -419,3 +419,36 @@ MUTANTS = {
     "gradient_shapes": GRADIENT_SHAPES,
     "vector_jacobian_product": VECTOR_JACOBIAN_PRODUCT,
 }
+
+# ------------------------------------------ pass the visible tests, fail the hidden tests
+# Each description is the one-line reason the hidden cases catch it (and the visible miss it).
+
+MUTANTS["numerical_jacobian"]["hidden_only"] = {
+    "squeeze() drops the row axis when f has one output (m = 1): J comes back (n,)": """
+def numerical_jacobian(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    columns = []
+    for k in range(x.size):
+        e = np.zeros_like(x)
+        e[k] = h
+        f_plus, f_minus = np.asarray(f(x + e), float), np.asarray(f(x - e), float)
+        columns.append((f_plus - f_minus) / (2 * h))
+    return np.squeeze(np.stack(columns, axis=1))
+""",
+}
+
+MUTANTS["vector_jacobian_product"]["hidden_only"] = {
+    "squeeze() on J turns a one-row Jacobian (m = 1) into a vector, and J.T @ dL_dy fails": """
+def vector_jacobian_product(dL_dy, J):
+    J = np.squeeze(J)
+    return J.T @ dL_dy
+""",
+}
+
+MUTANTS["jacobian_tanh"]["hidden_only"] = {
+    "squeeze() makes the derivatives of one input a 0-d array, and np.diag refuses it": """
+def jacobian_tanh(x):
+    d = np.squeeze(1 - np.tanh(x) ** 2)
+    return np.diag(d)
+""",
+}

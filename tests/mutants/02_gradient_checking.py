@@ -411,3 +411,26 @@ MUTANTS = {
     "rel_error": {"wrong": REL_ERROR_WRONG, "correct": REL_ERROR_CORRECT},
     "gradient_check": {"wrong": GRADIENT_CHECK_WRONG, "correct": GRADIENT_CHECK_CORRECT},
 }
+
+# ------------------------------------------ pass the visible tests, fail the hidden tests
+# Each description is the one-line reason the hidden cases catch it (and the visible miss it).
+
+MUTANTS["numerical_gradient"]["hidden_only"] = {
+    "two nested loops over rows and columns: right for vectors and matrices, wrong for a 3-D x": """
+def numerical_gradient(f, x, h=1e-5):
+    x = np.array(x, dtype=float)
+    X = x.reshape(x.shape[0], -1) if x.ndim > 1 else x.reshape(1, -1)  # a view of x
+    rows, cols = (x.shape[0], x.shape[1]) if x.ndim > 1 else (1, x.size)
+    grad = np.zeros((rows, cols))
+    for i in range(rows):
+        for j in range(cols):
+            saved = X[i, j]
+            X[i, j] = saved + h
+            f_plus = f(x)
+            X[i, j] = saved - h
+            f_minus = f(x)
+            X[i, j] = saved
+            grad[i, j] = (f_plus - f_minus) / (2 * h)
+    return grad.reshape(x.shape) if grad.size == x.size else grad
+""",
+}

@@ -502,3 +502,21 @@ MUTANTS = {
     "apply_jacobian": {"wrong": _APPLY_WRONG, "correct": _APPLY_CORRECT},
     "linear_backward": {"wrong": _BACKWARD_WRONG, "correct": _BACKWARD_CORRECT},
 }
+
+# ------------------------------------------ pass the visible tests, fail the hidden tests
+# Each description is the one-line reason the hidden cases catch it (and the visible miss it).
+
+MUTANTS["linear_backward"]["hidden_only"] = {
+    "tries dL_dy @ W, transposes W only when the shapes do not fit: wrong for a square layer": """
+def linear_backward(dL_dy, x, W):
+    dL_dx = dL_dy @ W if dL_dy.shape[1] == W.shape[0] else dL_dy @ W.T
+    return dL_dx, x.T @ dL_dy, dL_dy.sum(axis=0)
+""",
+}
+
+MUTANTS["linear_forward"]["hidden_only"] = {
+    "squeeze() drops the batch axis of a batch of one row: y comes back (M_out,)": """
+def linear_forward(x, W, b):
+    return np.squeeze(x @ W + b)
+""",
+}

@@ -498,3 +498,22 @@ MUTANTS = {
     "uniform_scores_loss": {"wrong": _UNIFORM_WRONG, "correct": _UNIFORM_CORRECT},
     "softmax_cross_entropy": {"wrong": _CE_WRONG, "correct": _CE_CORRECT},
 }
+
+# ------------------------------------------ pass the visible tests, fail the hidden tests
+# Each description is the one-line reason the hidden cases catch it (and the visible miss it).
+
+MUTANTS["relu_backward"]["hidden_only"] = {
+    "squeeze() drops the batch axis of a batch of one row: dL_dx comes back (M,)": """
+def relu_backward(dL_dy, x):
+    return np.squeeze(dL_dy * (x > 0))
+""",
+}
+
+MUTANTS["mse_loss"]["hidden_only"] = {
+    "squeeze() on the residuals: L is right, but dL_dy of a batch of one row comes back (M,)": """
+def mse_loss(y, t):
+    N = y.shape[0]
+    r = np.squeeze(y - t)
+    return float(np.sum(r * r)) / N, 2.0 * r / N
+""",
+}

@@ -259,3 +259,28 @@ def sgd_step(params, grads, lr):
         },
     },
 }
+
+# ------------------------------------------ pass the visible tests, fail the hidden tests
+# Each description is the one-line reason the hidden cases catch it (and the visible miss it).
+
+MUTANTS["mlp_backward"]["hidden_only"] = {
+    "tries dL_dz @ W, transposes W only when the shapes do not fit: wrong for square layers": (
+        BACKWARD_HEAD
+        + """        x, W = cache["x"][k - 1], cache["W"][k - 1]
+        grads[f"W{k}"] = x.T @ dL_dz
+        grads[f"b{k}"] = dL_dz.sum(axis=0)
+        dL_dx = dL_dz @ W if dL_dz.shape[1] == W.shape[0] else dL_dz @ W.T
+        if k > 1:
+            dL_dz = dL_dx * (cache["z"][k - 2] > 0)
+    return grads
+"""
+    ),
+}
+
+MUTANTS["sgd_step"]["hidden_only"] = {
+    "squeeze() on each gradient: a (5, 1) weight's gradient becomes (5,) and no longer fits": """
+def sgd_step(params, grads, lr):
+    for name, p in params.items():
+        p -= lr * np.squeeze(grads[name])
+""",
+}

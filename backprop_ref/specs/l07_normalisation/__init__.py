@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from backprop_kit.harness import Outcome
 from backprop_ref.specs.core import Case, Finding, Spec
-from backprop_ref.specs.harness import Outcome
 from backprop_ref.specs.l07_normalisation import cases, expected, judges, network
 from backprop_ref.specs.lesson import GradedCell, Lesson, tests_for
 
@@ -59,32 +59,32 @@ def expect_layernorm_backward(case: Case) -> dict[str, Any]:
     return expected.expect_backward(case, axis=1)
 
 
-batchnorm_forward_spec = Spec.of_call(
+batchnorm_forward_spec = Spec.legacy_call(
     "batchnorm_forward(x, gamma, beta, eps)",
     cases.batchnorm_cases,
     _judge(expect_batchnorm_forward, judges.judge_forward, "batchnorm_forward"),
 )
-batchnorm_backward_staged_spec = Spec.of_call(
+batchnorm_backward_staged_spec = Spec.legacy_call(
     "batchnorm_backward_staged(dL_dy, cache)",
     cases.batchnorm_backward_cases,
     _judge(expected.expect_staged, judges.judge_staged),
 )
-batchnorm_backward_spec = Spec.of_call(
+batchnorm_backward_spec = Spec.legacy_call(
     "batchnorm_backward(dL_dy, cache)",
     cases.batchnorm_backward_cases,
     _judge(expect_batchnorm_backward, judges.judge_backward, "batchnorm_backward"),
 )
-layernorm_forward_spec = Spec.of_call(
+layernorm_forward_spec = Spec.legacy_call(
     "layernorm_forward(x, gamma, beta, eps)",
     cases.layernorm_cases,
     _judge(expect_layernorm_forward, judges.judge_forward, "layernorm_forward"),
 )
-layernorm_backward_spec = Spec.of_call(
+layernorm_backward_spec = Spec.legacy_call(
     "layernorm_backward(dL_dy, cache)",
     cases.layernorm_backward_cases,
     _judge(expect_layernorm_backward, judges.judge_backward, "layernorm_backward"),
 )
-bn_network_spec = Spec.of_call(
+bn_network_spec = Spec.legacy_call(
     "bn_network(x, labels, params, eps)",
     cases.network_cases,
     _judge(network.expect_network, judges.judge_network),

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from backprop_kit.harness import Outcome
+from backprop_kit.judging import expect_shape, expect_values, unpack
 from backprop_ref.gradcheck import diagnose
 from backprop_ref.specs.core import Case, Finding, Stop
-from backprop_ref.specs.harness import Outcome
-from backprop_ref.specs.judging import expect_shape, expect_values, unpack
 from backprop_ref.specs.l07_normalisation import words
 
 CACHE_KEYS = ("x", "gamma", "eps", "mu", "xc", "var", "std", "xhat")

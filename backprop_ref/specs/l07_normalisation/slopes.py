@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_ref.gradcheck.numerical import unit_direction
+from backprop_kit.gradcheck._differences import unit_direction
 
 EPS = float(np.finfo(np.float64).eps)
 DIRECTIONS = 3

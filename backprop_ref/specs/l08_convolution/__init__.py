@@ -26,8 +26,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from backprop_kit.harness import Outcome
 from backprop_ref.specs.core import Case, Finding, Spec
-from backprop_ref.specs.harness import Outcome
 from backprop_ref.specs.l08_convolution import cases, expected, judges, pooling
 from backprop_ref.specs.lesson import GradedCell, Lesson, tests_for
 
@@ -58,47 +58,47 @@ EXPECT: dict[str, Callable[[Case], dict[str, Any]]] = {
     "maxpool_backward": pooling.expect_pool_backward,
 }
 
-conv_output_shape_spec = Spec.of_call(
+conv_output_shape_spec = Spec.legacy_call(
     "conv_output_shape(x, W, stride, pad)",
     cases.conv_cases,
     _judge(EXPECT["conv_output_shape"], judges.judge_output_shape),
 )
-conv_forward_loops_spec = Spec.of_call(
+conv_forward_loops_spec = Spec.legacy_call(
     "conv_forward_loops(x, W, b, stride, pad)",
     cases.conv_cases,
     _judge(EXPECT["conv_forward_loops"], judges.judge_forward, "conv_forward_loops"),
 )
-conv_backward_b_spec = Spec.of_call(
+conv_backward_b_spec = Spec.legacy_call(
     "conv_backward_b(dL_dy)",
     cases.conv_cases,
     _judge(EXPECT["conv_backward_b"], judges.judge_gradient, "conv_backward_b", "b"),
 )
-conv_backward_W_loops_spec = Spec.of_call(
+conv_backward_W_loops_spec = Spec.legacy_call(
     "conv_backward_W_loops(dL_dy, x, W, stride, pad)",
     cases.conv_cases,
     _judge(EXPECT["conv_backward_W_loops"], judges.judge_gradient, "conv_backward_W_loops", "W"),
 )
-conv_backward_x_loops_spec = Spec.of_call(
+conv_backward_x_loops_spec = Spec.legacy_call(
     "conv_backward_x_loops(dL_dy, x, W, stride, pad)",
     cases.conv_cases,
     _judge(EXPECT["conv_backward_x_loops"], judges.judge_gradient, "conv_backward_x_loops", "x"),
 )
-conv_forward_spec = Spec.of_call(
+conv_forward_spec = Spec.legacy_call(
     "conv_forward(x, W, b, stride, pad)",
     cases.conv_cases,
     _judge(EXPECT["conv_forward"], judges.judge_forward, "conv_forward"),
 )
-conv_backward_spec = Spec.of_call(
+conv_backward_spec = Spec.legacy_call(
     "conv_backward(dL_dy, x, W, stride, pad)",
     cases.conv_cases,
     _judge(EXPECT["conv_backward"], judges.judge_backward),
 )
-maxpool_forward_spec = Spec.of_call(
+maxpool_forward_spec = Spec.legacy_call(
     "maxpool_forward(x, size, stride)",
     cases.pool_cases,
     _judge(EXPECT["maxpool_forward"], judges.judge_forward, "maxpool_forward"),
 )
-maxpool_backward_spec = Spec.of_call(
+maxpool_backward_spec = Spec.legacy_call(
     "maxpool_backward(dL_dy, x, size, stride)",
     cases.pool_cases,
     _judge(EXPECT["maxpool_backward"], judges.judge_gradient, "maxpool_backward", "x"),

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from backprop_kit.harness import Outcome
+from backprop_kit.judging import expect_shape, expect_values, unpack
 from backprop_ref.specs.core import Case, Finding, Stop
-from backprop_ref.specs.harness import Outcome
-from backprop_ref.specs.judging import expect_shape, expect_values, unpack
 from backprop_ref.specs.l08_convolution import words
 
 GRADIENT_NAMES = {"x": "dL_dx", "W": "dL_dW", "b": "dL_db"}

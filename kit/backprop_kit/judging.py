@@ -1,0 +1,106 @@
+"""Building blocks for judges: the stages every spec shares.
+
+A judge is a generator: it yields a passing :class:`~backprop_kit.verdicts.Finding` per
+stage, and a helper raises :class:`~backprop_kit.verdicts.Stop` with the failing one, so
+a judge reads as the list of what it checks::
+
+    def judge(case, expected, outcome):
+        dL_dx, dL_dW, dL_db = unpack(outcome.values["result"], ("dL_dx", "dL_dW", "dL_db"), fn)
+        yield Finding("returns", True)
+        yield expect_shape(dL_dW, expected["dL_dW"], "dL_dW")
+        ...
+
+Every helper compares what came back with data it is given; none computes an answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from backprop_kit.gradcheck import check_gradient, check_recorded, diagnose
+from backprop_kit.verdicts import Finding, Stop
+
+#: Default tolerance on the floored relative error when comparing with the reference:
+#: loose enough for a correct answer computed in float32, far tighter than any real mistake.
+TOL = 1e-5
+
+
+def expect_array(value: Any, fn: str) -> np.ndarray:
+    """The ``returns`` stage for a function that returns one array."""
+    if not isinstance(value, np.ndarray):
+        got = "None: did you forget to return?" if value is None else type(value).__name__
+        raise Stop(Finding("returns", False, f"{fn} must return an ndarray; got {got}"))
+    return value
+
+
+def unpack(value: Any, names: Sequence[str], fn: str) -> list[Any]:
+    """The ``returns`` stage for a function that returns a tuple of ``len(names)`` values."""
+    if not isinstance(value, list) or len(value) != len(names):
+        got = "None" if value is None else f"{_describe(value)}"
+        raise Stop(
+            Finding("returns", False, f"{fn} must return a tuple ({', '.join(names)}); got {got}.")
+        )
+    return value
+
+
+def expect_shape(value: Any, truth: Any, name: str) -> Finding:
+    """The ``shapes`` stage: ``value`` is an array of the shape of ``truth``."""
+    truth = np.asarray(truth)
+    if isinstance(value, np.ndarray) and value.shape == truth.shape:
+        return Finding("shapes", True)
+    if value is not None and not isinstance(value, np.ndarray) and truth.ndim == 0:
+        if isinstance(value, int | float):
+            return Finding("shapes", True)
+    raise Stop(Finding("shapes", False, diagnose(value, truth, name=name).message))
+
+
+def expect_values(
+    value: Any,
+    truth: Any,
+    name: str,
+    *,
+    batch_size: int | None = None,
+    mistakes: Mapping[str, Any] | None = None,
+    tol: float = TOL,
+) -> Finding:
+    """The ``values`` stage: ``value`` matches the reference within ``tol`` (floored)."""
+    d = diagnose(value, truth, name=name, batch_size=batch_size, mistakes=mistakes, tol=tol)
+    if d.ok:
+        return Finding("values", True)
+    raise Stop(Finding("values", False, d.message))
+
+
+def expect_gradients(
+    loss: Callable[..., float],
+    at: Mapping[str, Any],
+    grads: Mapping[str, Any],
+    *,
+    seed: int = 0,
+    branches: Callable[..., Any] | None = None,
+) -> Finding:
+    """The ``finite differences`` stage: the student's gradients against central differences."""
+    result = check_gradient(loss, at, grads, seed=seed, branches=branches)
+    if result.passed:
+        return Finding("finite differences", True)
+    raise Stop(Finding("finite differences", False, result.message))
+
+
+def expect_recorded_gradients(recording: Mapping[str, Any], grads: Mapping[str, Any]) -> Finding:
+    """The ``finite differences`` stage against a loss the reference recorded at release
+    (see :mod:`backprop_kit.gradcheck.recorded`): the same verdict as
+    :func:`expect_gradients` on that loss."""
+    result = check_recorded(recording, grads)
+    if result.passed:
+        return Finding("finite differences", True)
+    raise Stop(Finding("finite differences", False, result.message))
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if isinstance(value, list):
+        return f"{len(value)} values"
+    return f"a {type(value).__name__}"

@@ -1,0 +1,18 @@
+"""The cards of every converted lesson, by graded function's name.
+
+One module per lesson (``lNN_topic.py``) defines ``CARDS``, a tuple of
+:class:`~backprop_kit.cards.Card`. A graded function without a card here is checked the
+transitional way (its lesson's judges still call the reference; see
+:func:`backprop_kit.checks.check`).
+"""
+
+from __future__ import annotations
+
+from backprop_kit.cards import Card
+from backprop_kit.specs import l03_linear_layer
+
+CARDS: dict[str, Card] = {
+    card.name: card for module in (l03_linear_layer,) for card in module.CARDS
+}
+
+__all__ = ["CARDS"]
