@@ -24,6 +24,18 @@ _JUPYTEXT_KEYS = ("lines_to_next_cell", "lines_to_end_of_cell_marker", "cell_mar
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
+def notation(root: Path) -> str:
+    """The course's notation block (``notebooks/NOTATION.md``): the README states it, and
+    every lesson carries it verbatim as a markdown cell near its top (a test checks both)."""
+    return (root / "notebooks" / "NOTATION.md").read_text(encoding="utf-8").strip()
+
+
+def notation_cell(root: Path) -> str:
+    """The notation block as a py:percent markdown cell, ready to paste into a lesson."""
+    lines = notation(root).splitlines()
+    return "# %% [markdown]\n" + "\n".join(f"# {line}".rstrip() for line in lines) + "\n"
+
+
 def lesson_dirs(root: Path) -> list[Path]:
     """The lesson folders ``notebooks/NN_topic`` in course order."""
     return sorted(p for p in (root / "notebooks").iterdir() if p.is_dir() and p.name[:2].isdigit())
@@ -66,7 +78,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="repository root")
     parser.add_argument("--check", action="store_true", help="only report notebooks out of date")
+    parser.add_argument(
+        "--notation",
+        action="store_true",
+        help="print the notation block as a py:percent cell (to paste into a new lesson)",
+    )
     args = parser.parse_args(argv)
+    if args.notation:
+        print(notation_cell(args.root), end="")
+        return 0
     stale = []
     for folder in lesson_dirs(args.root):
         py = folder / f"{folder.name}.py"

@@ -8,6 +8,7 @@
 
 # %% [markdown]
 # # Lesson 1: Jacobians and the chain rule
+# *The derivative of a vector function is a matrix, and derivatives compose by products*
 #
 # Backpropagation is the chain rule, applied to a network and organised so that it is
 # cheap. Before we can organise it we have to be precise about two things: what *the
@@ -15,7 +16,9 @@
 # one), and how the derivatives of two functions combine when one is applied after the
 # other. That is this lesson. Everything later in the course is built on it.
 #
-# **Learning goals.** By the end of this lesson you can
+# ## Learning goals
+#
+# After this lesson you can
 #
 # 1. write the derivative of $f:\mathbb{R}^n\to\mathbb{R}^m$ as its $m\times n$ Jacobian
 #    matrix and say what each row and each column of it means;
@@ -29,16 +32,19 @@
 #    and turn "row times Jacobian" into a vector-Jacobian product;
 # 6. explain why real backpropagation never builds these Jacobians.
 #
-# **What you hand in.** Seven small functions (16 points, graded automatically) and one
-# written derivation (4 points, graded by hand). Expect about two hours.
+# ## What is graded
 #
-# | section | graded | points (visible + hidden tests) |
+# Seven small functions (16 points, graded automatically) and one written derivation
+# (4 points, graded by hand). Expect about two hours.
+#
+# | section | graded | points |
 # | --- | --- | --- |
-# | 2 · Computing a Jacobian numerically | `numerical_jacobian` | 2 + 2 |
-# | 3 · Element-wise functions | `jacobian_tanh` | 1 + 1 |
-# | 4 · Softmax | written: the softmax Jacobian; `jacobian_softmax` | 4 by hand; 2 + 1 |
-# | 5 · The chain rule | `chain_rule_shapes`; `chain_rule_jacobian` | 1; 2 + 1 |
-# | 6 · From Jacobians to gradients | `gradient_shapes`; `vector_jacobian_product` | 1; 1 + 1 |
+# | 2. Computing a Jacobian numerically | `numerical_jacobian` | 2 + 2 hidden |
+# | 3. Element-wise functions | `jacobian_tanh` | 1 + 1 hidden |
+# | 4. Softmax | written: the softmax Jacobian; `jacobian_softmax` | 4 by hand; 2 + 1 hidden |
+# | 5. The chain rule | `chain_rule_shapes`; `chain_rule_jacobian` | 1; 2 + 1 hidden |
+# | 6. From Jacobians to gradients | `gradient_shapes`; `vector_jacobian_product` | 1; 1 + 1 hidden |
+# | total | 7 functions, 1 written answer | 16 + 4 by hand |
 #
 # **How the exercises work.** Each exercise is a function with a docstring. Replace
 # `# YOUR CODE HERE` and `raise NotImplementedError()` with your code, run the cell, then
@@ -47,7 +53,36 @@
 # looks wrong. Hidden tests run the same checks on other shapes and inputs when your
 # notebook is graded, so make your functions work for any size, not just for the examples.
 # Inside the graded functions use only `numpy` (as `np`), `math` and functions you define
-# in this notebook; do not rename them or change their arguments.
+# in this notebook; do not rename them or change their arguments. Run the set-up cell
+# first.
+
+# %% [markdown]
+# ## Notation
+#
+# The same in every lesson (and in the README). A **batch** holds $N$ examples, one per
+# **row**. A network has $K$ layers, numbered $l = 1, \dots, K$:
+#
+# - layer $l$ maps its input $x^l \in \mathbb{R}^{N \times M^{l-1}}$ to its output
+#   $y^l = y^l(x^l; W^l) \in \mathbb{R}^{N \times M^l}$; $W^l$ stands for all of the layer's
+#   parameters (a linear layer: $y^l = x^l W^l + b^l$, $W^l \in \mathbb{R}^{M^{l-1} \times M^l}$,
+#   $b^l \in \mathbb{R}^{M^l}$; an activation has none);
+# - $x^1$ is the data, with $M^0$ features; $x^{l+1} = y^l$; the loss $L(y^K)$ is one number.
+#   In code the widths are `sizes = [M^0, M^1, ..., M^K]` and the parameters `W1, b1, ..., WK, bK`;
+# - for one layer we drop the $l$: $x \in \mathbb{R}^{N \times M_\text{in}}$ and
+#   $y \in \mathbb{R}^{N \times M_\text{out}}$, with $M_\text{in} = M^{l-1}$ and $M_\text{out} = M^l$;
+# - backward, from $\frac{dL}{dy^K}$ (the loss gives it) down to layer 1:
+#   $\frac{dL}{dW^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dW^l}$,
+#   $\frac{dL}{dx^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dx^l}$ and
+#   $\frac{dL}{dy^{l-1}} = \frac{dL}{dx^l}$;
+# - two layouts of one derivative: in the math (Jacobian layout) $\frac{dL}{dy^l}$ has the
+#   transposed shape of $y^l$, $M^l \times N$; in code the array `dL_dy` has the shape of `y`,
+#   $N \times M^l$;
+# - indices count from 1 in the math (the first example, feature, class or layer is number 1)
+#   and from 0 in code (the first row is `x[0]`; class labels run from `0` to `C - 1`).
+#
+# The lecture notes write a layer as $x^l \to y^l(x^l; W^l)$ but number the first one
+# $y^0 = y^0(x^0; W^1)$. Here a layer's input, output and parameters all carry its number,
+# counted from 1: the notes' $x^l, y^l$ are our $x^{l+1}, y^{l+1}$, and $W^l$ keeps its index.
 
 # %%
 import math
@@ -211,17 +246,17 @@ def numerical_jacobian(f, x, h=1e-5):
     Returns
     -------
     J : ndarray of shape (m, n)
-        Column k is (f(x + h e_k) - f(x - h e_k)) / (2h).
+        Column j is (f(x + h e_j) - f(x - h e_j)) / (2h).
     """
     ### BEGIN SOLUTION
     x = np.array(x, dtype=float)  # a private float copy: the caller's x is never touched
     columns = []
-    for k in range(x.size):
+    for j in range(x.size):
         e = np.zeros_like(x)
-        e[k] = h
+        e[j] = h
         f_plus = np.asarray(f(x + e), dtype=float)
         f_minus = np.asarray(f(x - e), dtype=float)
-        columns.append((f_plus - f_minus) / (2 * h))  # how every output moves with x_k: (m,)
+        columns.append((f_plus - f_minus) / (2 * h))  # how every output moves with x_j: (m,)
     return np.stack(columns, axis=1)  # n columns of m entries side by side: (m, n)
     ### END SOLUTION
 
@@ -623,22 +658,22 @@ check("chain_rule_jacobian", chain_rule_jacobian, hidden=True)
 # compare with finite differences of the whole network.
 
 # %%
-W = np.random.default_rng(1).standard_normal((3, 4))
+A = np.random.default_rng(1).standard_normal((3, 4))
 x_net = np.array([0.5, -1.0, 2.0, 0.1])
 
 
 def layer(x):
-    """x -> tanh(W x): R^4 -> R^3."""
-    return np.tanh(W @ x)
+    """x -> tanh(A x): R^4 -> R^3."""
+    return np.tanh(A @ x)
 
 
 def jac_layer(x):
-    """Jacobian of the layer: the chain rule for tanh after x -> W x."""
-    return chain_rule_jacobian(jacobian_tanh, lambda v: W, lambda v: W @ v, x)
+    """Jacobian of the layer: the chain rule for tanh after x -> A x."""
+    return chain_rule_jacobian(jacobian_tanh, lambda v: A, lambda v: A @ v, x)
 
 
 def network(x):
-    """x -> softmax(tanh(W x)): R^4 -> R^3."""
+    """x -> softmax(tanh(A x)): R^4 -> R^3."""
     a = layer(x)
     e = np.exp(a - a.max())
     return e / e.sum()
