@@ -75,6 +75,7 @@ notebooks: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_mlp.py
+	$(BIN)/python benchmarks/bench_conv.py
 	$(BIN)/python benchmarks/bench_gradcheck.py
 	$(BIN)/python benchmarks/bench_grading.py
 

@@ -17,8 +17,8 @@ import pytest
 
 from autograder.sandbox import Unsandboxed
 from autograder.verify import MAX_MESSAGE, _safe_loads, verify
-from backprop_kit.harness import DecodeError, Outcome, dumps, loads
 from backprop_kit import harness
+from backprop_kit.harness import DecodeError, Outcome, dumps, loads
 from backprop_ref.specs import LESSONS, SPECS
 from backprop_ref.specs.registry import lesson_of
 from tests.test_mutants import _solution_namespace

@@ -10,6 +10,7 @@ from backprop_ref.specs import (
     l03_linear_layer,
     l06_autodiff,
     l07_normalisation,
+    l08_convolution,
 )
 from backprop_ref.specs.core import Spec
 from backprop_ref.specs.lesson import Lesson
@@ -24,6 +25,7 @@ LESSONS: dict[str, Lesson] = {
         backprop_network,
         l06_autodiff,
         l07_normalisation,
+        l08_convolution,
     )
 }
 
