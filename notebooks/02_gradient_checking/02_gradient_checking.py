@@ -114,8 +114,8 @@ np.set_printoptions(precision=4, suppress=False)
 # ## 1. The numerical gradient
 #
 # A network's parameters are arrays: layer $l$ maps its input $x^l \in \mathbb{R}^{N\times
-# M^l}$ to $y^l = y^l(x^l; W^l)$, with a weight matrix $W^l \in \mathbb{R}^{M^l \times
-# M^{l+1}}$, and the loss $L(y^K)$ at the end is a single number. So the loss, seen as a
+# M^{l-1}}$ to $y^l = y^l(x^l; W^l)$, with a weight matrix $W^l \in \mathbb{R}^{M^{l-1}
+# \times M^l}$, and the loss $L(y^K)$ at the end is a single number. So the loss, seen as a
 # function of one parameter array, is a **scalar function of an array**,
 # $f:\mathbb{R}^{m\times n}\to\mathbb{R}$.
 #
