@@ -63,6 +63,40 @@
 # and other functions you define; it must not rely on variables set in other cells. Run
 # the set-up cell first.
 
+# %% [markdown]
+# ## Notation
+#
+# The same in every lesson and in the README.
+#
+# - A **batch** holds $N$ examples, one per **row**.
+# - A network has $K$ layers, numbered $l = 1, \dots, K$. Layer $l$ maps its input
+#   $x^l \in \mathbb{R}^{N \times M^{l-1}}$ to its output
+#   $y^l = y^l(x^l; W^l) \in \mathbb{R}^{N \times M^l}$, where $W^l$ stands for all of the
+#   layer's parameters. The output is the next layer's input, $x^{l+1} = y^l$. The data is
+#   $x^1$, with $M^0$ features, and the loss $L(y^K)$ is one number. The widths are
+#   `sizes = [M^0, M^1, ..., M^K]`.
+# - In the networks of lessons 5 and 6 a layer is an affine map and an activation: the pre-activation
+#   $z^l = x^l W^l + b^l$, with $W^l \in \mathbb{R}^{M^{l-1} \times M^l}$ and
+#   $b^l \in \mathbb{R}^{M^l}$ (`W1, b1, ..., WK, bK` in code), then $y^l = \mathrm{relu}(z^l)$,
+#   except for the last layer, whose output is the scores, $y^K = z^K$.
+# - For one layer we drop the $l$: $x \in \mathbb{R}^{N \times M_\text{in}}$ and
+#   $y \in \mathbb{R}^{N \times M_\text{out}}$, with $M_\text{in} = M^{l-1}$ and
+#   $M_\text{out} = M^l$. Code comments and docstrings have no superscripts: they write
+#   $M^l$ as `M_l` and the layer sizes as `M_in`, `M_out`.
+# - Backward, from $\frac{dL}{dy^K}$ (the loss gives it) down to layer 1:
+#   $\frac{dL}{dW^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dW^l}$ and
+#   $\frac{dL}{dx^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dx^l}$, which is
+#   $\frac{dL}{dy^{l-1}}$ since $x^l = y^{l-1}$.
+# - One derivative, two layouts: in the math (Jacobian layout, one row per output)
+#   $\frac{dL}{dy}$ has the transposed shape of $y$, $M_\text{out} \times N$; in code the
+#   array `dL_dy` has the shape of `y`, $N \times M_\text{out}$.
+# - Indices count from 1 in the math (the first example, feature, class or layer is number
+#   1) and from 0 in code (the first row is `x[0]`; class labels run from `0` to `C - 1`).
+#
+# The lecture notes write a layer as $x^l \to y^l(x^l; W^l)$ but start at
+# $y^0 = y^0(x^0; W^1)$; here a layer's input, output and parameters all carry its number,
+# from 1, so the notes' first layer $y^0(x^0; W^1)$ is our $y^1(x^1; W^1)$.
+
 # %%
 # %matplotlib inline
 import math

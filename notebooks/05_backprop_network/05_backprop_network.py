@@ -667,8 +667,9 @@ print(result)
 # %% [markdown]
 # ### A kink
 #
-# Now put one unit exactly on its kink: we choose the bias of unit 3 in the first layer so
-# that its pre-activation for example 1 is zero, $z^1_{1,3} = 0$. (It happens without
+# Now put one unit exactly on its kink: we choose the bias of unit 4 in the first layer so
+# that its pre-activation for example 2 is zero, $z^1_{2,4} = 0$ (in code, counting from 0,
+# `z[1, 3]`). (It happens without
 # help, too: zero biases, which is how `init_mlp` starts, and an input row of zeros put
 # every unit of the first layer on its kink.) Your `relu_backward` uses the mask $z > 0$,
 # so at $z = 0$ it takes the slope from the left, zero. A central difference straddles
@@ -703,8 +704,9 @@ for entry in kinked.skipped:
     print(f"skipped {entry.tensor} {entry.where()}: {entry.describe()}")
 
 # %% [markdown]
-# The skipped entries are the parameters that move $z^1_{1,3}$ across zero: the bias
-# $b^1_3$ and the weights $W^1_{:,3}$ into unit 3. For each one, the finite difference is about halfway
+# The skipped entries are the parameters that move $z^1_{2,4}$ across zero: the bias
+# $b^1_4$ and the weights $W^1_{:,4}$ into unit 4. For each one, the finite difference is
+# about halfway
 # between your value and the slope on the other side of the kink. Two remedies are
 # common: check at random, non-zero biases (as in the first check), or tell the checker
 # where the kinks are (as here). What you should not do is loosen the tolerance until the

@@ -8,6 +8,7 @@
 
 # %% [markdown]
 # # Lesson 6: Computational graphs and reverse-mode autodiff
+# *The chain rule, run by a program: an engine that differentiates any computation*
 #
 # In lesson 5 you wrote `mlp_backward` by hand. You knew the network: which layer comes
 # after which, what each one must cache, where the ReLU masks go. Add a skip connection,
@@ -46,16 +47,19 @@
 #
 # ## What is graded
 #
-# | part | what | points |
+# Seven functions, graded automatically, and one written explanation, graded by hand.
+#
+# | part | graded | points |
 # | --- | --- | --- |
-# | 1 | `topological_order(parents, root)` | 2 + 2 hidden |
-# | 2 | `add_backward(dL_dz, x_shape, y_shape)` | 2 + 2 hidden |
-# | 2 | `matmul_backward(dL_dz, x, W)` | 1 + 1 hidden |
-# | 2 | `mean_backward(dL_dm, x_shape, axis)` | 1 + 1 hidden |
-# | 2 | `cross_entropy_backward(dL_dL, scores, labels)` | 1 + 1 hidden |
-# | 4 | `fan_out_gradient(x, params, labels)`, with your engine | 2 + 2 hidden |
-# | 5 | `engine_gradients(x, params, labels)`, with your engine | 3 + 3 hidden |
-# | 6 | written: why reverse mode costs one pass, forward mode one per input | 4 (by hand) |
+# | 1. The computational graph | `topological_order` | 2 + 2 hidden |
+# | 2. The backward rules | `add_backward` | 2 + 2 hidden |
+# | 2. The backward rules | `matmul_backward` | 1 + 1 hidden |
+# | 2. The backward rules | `mean_backward` | 1 + 1 hidden |
+# | 2. The backward rules | `cross_entropy_backward` | 1 + 1 hidden |
+# | 4. Fan-out: gradients add | `fan_out_gradient` (with your engine) | 2 + 2 hidden |
+# | 5. Lesson 5's network, by the engine | `engine_gradients` (with your engine) | 3 + 3 hidden |
+# | 6. One backward pass for any number of parameters | written: why reverse mode costs one pass, forward mode one per input | 4 by hand |
+# | total | 7 functions, 1 written answer | 24 + 4 by hand |
 #
 # Each function has a visible test cell (run it as often as you like; when it fails it
 # tells you what looks wrong) and a hidden one with other shapes and seeds. Your functions

@@ -7,8 +7,8 @@
 # ---
 
 # %% [markdown]
-# # Lesson 7 · Normalisation layers
-# ## Batch norm and layer norm, forward and backward
+# # Lesson 7: Normalisation layers
+# *Batch norm and layer norm, forward and backward*
 #
 # Train a deep network on raw features and two things go wrong. Features of very different
 # scales give a badly conditioned loss surface: a learning rate small enough for the
@@ -29,7 +29,9 @@
 # chain rule of lesson 1, the vector-Jacobian products of lessons 3 and 4), and then
 # collapse the steps into one compact formula.
 #
-# **Learning goals.** After this lesson you can
+# ## Learning goals
+#
+# After this lesson you can
 #
 # 1. write batch norm in training mode for a batch `x` of shape `(N, D)`: the batch mean,
 #    the biased variance, epsilon inside the square root, the learned `gamma` and `beta`;
@@ -53,15 +55,18 @@
 #
 # ## What is graded
 #
+# Six functions, graded automatically, and one written derivation, graded by hand.
+#
 # | part | graded | points |
 # | --- | --- | --- |
-# | 1 · The layer | `batchnorm_forward` | 2 + 2 hidden |
-# | 2 · The graph, node by node | `batchnorm_backward_staged` | 3 + 2 hidden |
-# | 3 · Derive the compact form | written derivation (graded by hand) | 4 |
-# | 4 · The compact backward pass | `batchnorm_backward` | 2 + 2 hidden |
-# | 5 · Layer norm | `layernorm_forward`, `layernorm_backward` | 1 + 1, 2 + 1 hidden |
-# | 6 · A network with batch norm | `bn_network` | 2 + 2 hidden |
-# | total | | 22 + 4 |
+# | 1. The layer | `batchnorm_forward` | 2 + 2 hidden |
+# | 2. The graph, node by node | `batchnorm_backward_staged` | 3 + 2 hidden |
+# | 3. Derive the compact form | written: the compact $dL/dx$ from the staged steps | 4 by hand |
+# | 4. The compact backward pass | `batchnorm_backward` | 2 + 2 hidden |
+# | 5. Layer norm | `layernorm_forward` | 1 + 1 hidden |
+# | 5. Layer norm | `layernorm_backward` | 2 + 1 hidden |
+# | 6. A network with batch norm | `bn_network` | 2 + 2 hidden |
+# | total | 6 functions, 1 written answer | 22 + 4 by hand |
 #
 # Expect to spend about two and a half hours. Run the set-up cell first.
 
@@ -116,7 +121,7 @@ np.set_printoptions(precision=4, suppress=True)
 
 # %% [markdown]
 # ---
-# ## 1 · The layer
+# ## 1. The layer
 #
 # In the course's notation a layer maps $x^l \in \mathbb{R}^{N \times M^l}$ to
 # $y^l = y^l(x^l; W^l)$. A normalisation layer keeps the width: $y^l$ has the shape of
@@ -267,7 +272,7 @@ check("batchnorm_forward", batchnorm_forward, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### 1.2 · Why the variance is computed from centred values
+# ### 1.2. Why the variance is computed from centred values
 #
 # On paper $\frac{1}{N}\sum_n (x_n - \mu)^2 = \frac{1}{N}\sum_n x_n^2 - \mu^2$. The right
 # side is tempting (one pass over the data), and it is what a hidden test is built to
@@ -319,7 +324,7 @@ with course_style():
 # (`np.var` computes two passes, like your function.)
 #
 # ---
-# ## 2 · The graph, node by node
+# ## 2. The graph, node by node
 #
 # Where does the difficulty of the backward pass come from? Look at the derivative of $y$
 # with respect to $x$, flattened into a matrix as in lesson 3 (one row per entry of $y$,
@@ -537,7 +542,7 @@ print("sum_n xc_n (zero, rounding):", cache_s["xc"].sum(axis=0))
 
 # %% [markdown]
 # ---
-# ## 3 · Derive the compact form (4 points, graded by hand)
+# ## 3. Derive the compact form (4 points, graded by hand)
 #
 # The staged backward allocates seven arrays and walks the batch six times. Substituting
 # the steps into each other collapses them into one expression for $\partial L / \partial
@@ -610,7 +615,7 @@ print("sum_n xc_n (zero, rounding):", cache_s["xc"].sum(axis=0))
 
 # %% [markdown]
 # ---
-# ## 4 · The compact backward pass
+# ## 4. The compact backward pass
 #
 # In code, with `g = dL_dy * gamma` (that is, $\hat g$; shape `(N, D)`), the sums over the
 # batch are `.sum(axis=0)`, one number per column, and broadcasting does the rest:
@@ -717,7 +722,7 @@ print(f"N = 512, D = 256: staged {1e3 * staged_s:.2f} ms, compact {1e3 * compact
 
 # %% [markdown]
 # ---
-# ## 5 · Layer norm: the same derivation over the other axis
+# ## 5. Layer norm: the same derivation over the other axis
 #
 # Layer norm normalises each **example** (row $n$) over its $D$ features, and keeps one
 # $\gamma_j$, $\beta_j$ per feature:
@@ -853,7 +858,7 @@ print("backward:", np.abs(layernorm_backward(dL_dy_t, cache_ln)[0]
 
 # %% [markdown]
 # ---
-# ## 6 · A network with batch norm
+# ## 6. A network with batch norm
 #
 # Batch norm usually sits between an affine layer and its activation. Our network:
 #
@@ -1021,7 +1026,7 @@ print("largest |dL/db1|:", np.abs(grads_small["b1"]).max(),
 
 # %% [markdown]
 # ---
-# ## 7 · Experiment: what batch norm does for training
+# ## 7. Experiment: what batch norm does for training
 #
 # We train the network of part 6 and the same network without batch norm ($z \to
 # \mathrm{relu}(z)$ directly) on the spiral of lesson 5, full batch, for a range of

@@ -7,8 +7,8 @@
 # ---
 
 # %% [markdown]
-# # Lesson 8 · Convolution and pooling
-# ## Forward and backward, first with loops, then as one contraction
+# # Lesson 8: Convolution and pooling
+# *Forward and backward, first with loops, then as one contraction*
 #
 # Feed a small colour image, 32 x 32 pixels with 3 channels, into the affine layer of
 # lesson 3 and each of its 256 hidden units needs 3,072 weights: 786,432 in all, for one
@@ -30,7 +30,9 @@
 # the index form, and then write both passes as a single contraction, which is how a
 # framework computes them, and much faster.
 #
-# **Learning goals.** After this lesson you can
+# ## Learning goals
+#
+# After this lesson you can
 #
 # 1. compute the output size of a convolution with stride and zero padding, rounded down;
 # 2. write the forward pass from its index form, as the cross-correlation frameworks compute;
@@ -55,15 +57,21 @@
 #
 # ## What is graded
 #
+# Nine functions, graded automatically, and one written derivation, graded by hand.
+#
 # | part | graded | points |
 # | --- | --- | --- |
-# | 1 · The layer and its output | `conv_output_shape` | 1 + 1 hidden |
-# | 2 · The forward pass with loops | `conv_forward_loops` | 2 + 1 hidden |
-# | 3 · The backward pass with loops | `conv_backward_b`, `conv_backward_W_loops`, `conv_backward_x_loops` | 1 + 1, 2 + 1, 2 + 2 hidden |
-# | 4 · Why the kernel flips | written derivation (graded by hand) | 4 |
-# | 5 · One contraction | `conv_forward`, `conv_backward` | 1 + 1, 2 + 1 hidden |
-# | 6 · Max pooling | `maxpool_forward`, `maxpool_backward` | 1 + 1, 2 + 1 hidden |
-# | total | | 24 + 4 |
+# | 1. The layer and its output | `conv_output_shape` | 1 + 1 hidden |
+# | 2. The forward pass with loops | `conv_forward_loops` | 2 + 1 hidden |
+# | 3. The backward pass with loops | `conv_backward_b` | 1 + 1 hidden |
+# | 3. The backward pass with loops | `conv_backward_W_loops` | 2 + 1 hidden |
+# | 3. The backward pass with loops | `conv_backward_x_loops` | 2 + 2 hidden |
+# | 4. Why the kernel flips | written: why $dL/dx$ is a convolution with the flipped kernel | 4 by hand |
+# | 5. One contraction | `conv_forward` | 1 + 1 hidden |
+# | 5. One contraction | `conv_backward` | 2 + 1 hidden |
+# | 6. Max pooling | `maxpool_forward` | 1 + 1 hidden |
+# | 6. Max pooling | `maxpool_backward` | 2 + 1 hidden |
+# | total | 9 functions, 1 written answer | 24 + 4 by hand |
 #
 # Expect to spend about three hours. Run the set-up cell first.
 
@@ -117,7 +125,7 @@ np.set_printoptions(precision=4, suppress=True)
 
 # %% [markdown]
 # ---
-# ## 1 · The layer and its output
+# ## 1. The layer and its output
 #
 # In the course's notation a layer maps $x^l$ to $y^l = y^l(x^l; W^l)$. Here $x^l$ is a
 # batch of images with four axes, `(N, C, H_in, W_in)`: $N$ images, $C$ channels (3 for
@@ -269,7 +277,7 @@ check("conv_output_shape", conv_output_shape, hidden=True)
 
 # %% [markdown]
 # ---
-# ## 2 · The forward pass with loops
+# ## 2. The forward pass with loops
 #
 # Write the index form as it stands: pad, then one loop per output entry
 # $(n, f, i, j)$, each computing the sum over $(c, p, q)$ with one numpy product of the
@@ -364,7 +372,7 @@ with course_style():
 
 # %% [markdown]
 # ---
-# ## 3 · The backward pass with loops
+# ## 3. The backward pass with loops
 #
 # Given $g = \partial L/\partial y$ (`dL_dy`, shape `(N, F, H_out, W_out)`), we want the
 # gradients with respect to the bias, the kernels and the input. The rule is the one of
@@ -565,7 +573,7 @@ print("dL/dx for dL/dy = 1 and a kernel of ones: how many windows read each entr
 # last row and column never, so their gradient is zero.
 #
 # ---
-# ## 4 · Why the kernel flips (4 points, graded by hand)
+# ## 4. Why the kernel flips (4 points, graded by hand)
 #
 # Look at the input's gradient from the other side. In the forward pass, output $i$ looks
 # **forward** at inputs $iS, \dots, iS + K_H - 1$ with weights $W_0, \dots, W_{K_H-1}$. In
@@ -699,7 +707,7 @@ for S, P in [(1, 1), (2, 1), (3, 0)]:
 
 # %% [markdown]
 # ---
-# ## 5 · One contraction
+# ## 5. One contraction
 #
 # The loops of parts 2 and 3 call numpy once per output entry: millions of small calls
 # for a real layer. The arithmetic itself is a few big sums, and numpy can do each in
@@ -869,7 +877,7 @@ print("speed-up at N = 8:", round(timings["loops"][-1] / timings["contraction"][
 # (`benchmarks/bench_conv.py`).
 #
 # ---
-# ## 6 · Max pooling
+# ## 6. Max pooling
 #
 # A pooling layer shrinks the image and keeps what matters: max pooling replaces each
 # `size x size` window of each channel by its largest entry, so a feature detected
