@@ -478,6 +478,7 @@ with course_style():
         ax.set_ylabel("entry (n, j) of y")
         ax.set_title(f"{name}: {np.mean(J != 0):.0%} of the entries are non-zero")
     fig.colorbar(image, ax=axes, shrink=0.8)
+    plt.show()
 
 # %% [markdown]
 # On the left, the row of $y_{nj}$ holds row $n$ of $x$, spread over the entries
@@ -860,6 +861,7 @@ with course_style():
     fig.suptitle("Memory of the full derivative tensors against the compact gradients")
     fig.legend(*left.get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=9)
     fig.tight_layout(rect=(0, 0.12, 1, 1))  # the legend below the panels, off the lines
+    plt.show()
 
 # %% [markdown]
 # Read the figure:
@@ -934,6 +936,7 @@ with course_style():
     ax.axhline(M_out * noise**2, color="grey", linestyle=":", label="noise level $M_{out}\\sigma^2$")
     ax.legend()
     ax.set_title("Gradient descent on a linear layer")
+    plt.show()
 print("W_true =\n", W_true, "\nW_fit =\n", W_fit)
 print("b_true =", b_true, "  b_fit =", b_fit)
 
