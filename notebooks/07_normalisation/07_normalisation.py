@@ -123,11 +123,12 @@ np.set_printoptions(precision=4, suppress=True)
 # ---
 # ## 1. The layer
 #
-# In the course's notation a layer maps $x^l \in \mathbb{R}^{N \times M^l}$ to
-# $y^l = y^l(x^l; W^l)$. A normalisation layer keeps the width: $y^l$ has the shape of
-# $x^l$, and its parameters $W^l$ are two vectors, a scale $\gamma$ and a shift $\beta$, one
-# entry per feature. For one layer we drop the $l$ and write $D = M^l$ for the number of
-# features: $x \in \mathbb{R}^{N \times D}$, one example per row.
+# In the course's notation a layer maps $x^l \in \mathbb{R}^{N \times M^{l-1}}$ to
+# $y^l = y^l(x^l; W^l) \in \mathbb{R}^{N \times M^l}$. A normalisation layer keeps the
+# width, $M^l = M^{l-1}$: $y^l$ has the shape of $x^l$, and its parameters $W^l$ are two
+# vectors, a scale $\gamma$ and a shift $\beta$, one entry per feature. For one layer we
+# drop the $l$ and write $D = M_\text{in} = M_\text{out}$ for the number of features:
+# $x \in \mathbb{R}^{N \times D}$, one example per row.
 #
 # Batch norm treats every **feature** (column $j$) on its own, over the **batch** (the $N$
 # rows):
@@ -867,7 +868,8 @@ print("backward:", np.abs(layernorm_backward(dL_dy_t, cache_ln)[0]
 # \qquad \text{scores} = h W^2 + b^2, \qquad L = \text{softmax cross-entropy (mean)},
 # $$
 #
-# with $x$ of shape $(N, M_0)$, a hidden width $H$ and $C$ classes; the parameters are
+# with $x$ of shape $(N, M^0)$ (`(N, M_0)` in the docstring), a hidden width $H$ and
+# $C$ classes; the parameters are
 # `params = {"W1", "b1", "gamma", "beta", "W2", "b2"}`. The backward pass is lesson 5's
 # recursion with one more layer: from $\partial L/\partial \text{scores}$ to
 # $\partial L/\partial h$ (affine), $\partial L/\partial a$ (ReLU mask, from $a$, the
