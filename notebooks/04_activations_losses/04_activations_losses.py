@@ -101,7 +101,7 @@
 # from 1, so the notes' first layer $y^0(x^0; W^1)$ is our $y^1(x^1; W^1)$.
 
 # %% [markdown]
-# ## 0. Set-up
+# ## Set-up
 #
 # Run this cell first. `check` runs the tests of an exercise; the rest are course helpers for
 # the experiments (figures in the course style, and lesson 3's linear layer for the last
