@@ -541,14 +541,14 @@ print("column sums at T = 1 (your answer to part 3):", J_1.sum(axis=0))
 # This is one face of the *vanishing gradient* problem.
 #
 # Does a confident classifier then stop learning when it is wrong? No: the cross-entropy
-# loss $L = -\log p_y$ that follows softmax in lesson 4 has the derivative $-1/p_y$, which
-# grows exactly as fast as the Jacobian's entries shrink, and the product is
-# $p - \text{one-hot}$, as large as the mistake. Lesson 4 computes softmax and
-# cross-entropy as one fused step, but that changes nothing in the mathematics: the chain
-# rule through the two gives the same $p - \text{one-hot}$. It matters only in floating
-# point. At $z = [0, 800]$ with label $y = 1$, $p_1 = e^{-800}$ underflows to 0, so the
-# unfused chain multiplies $-1/p_1 = -\infty$ by Jacobian entries that are exactly 0 and
-# returns `nan`; the fused formula returns $[-1, 1]$.
+# loss $L = -\log p_c$ ($c$ the correct class) that follows softmax in lesson 4 has the
+# derivative $-1/p_c$, which grows exactly as fast as the Jacobian's entries shrink, and
+# the product is $p - \text{one-hot}$, as large as the mistake. Lesson 4 computes softmax
+# and cross-entropy as one fused step, but that changes nothing in the mathematics: the
+# chain rule through the two gives the same $p - \text{one-hot}$. It matters only in
+# floating point. At $z = [0, 800]$ with $c = 1$, $p_1 \approx e^{-800}$ underflows to 0,
+# so the unfused chain multiplies $-1/p_1 = -\infty$ by Jacobian entries that are exactly 0
+# and returns `nan`; the fused formula returns $[-1, 1]$.
 
 # %% [markdown]
 # ## 5. The chain rule
