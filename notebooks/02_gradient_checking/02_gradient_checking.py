@@ -110,7 +110,6 @@ from backprop_kit.plots import course_style, plot_error_vs_step
 np.set_printoptions(precision=4, suppress=False)
 
 # %% [markdown]
-# ---
 # ## 1. The numerical gradient
 #
 # A network's parameters are arrays: layer $l$ maps its input $x^l \in \mathbb{R}^{N\times
@@ -231,7 +230,6 @@ print("largest difference from x**2:", np.abs(g_demo - x_demo**2).max())
 print("x unchanged:", np.array_equal(x_demo, x_before))
 
 # %% [markdown]
-# ---
 # ## 2. How small should $h$ be? Truncation against round-off
 #
 # The truncation error $\frac{h^2}{6}\lvert f'''\rvert$ shrinks with $h$, so why not take
@@ -449,7 +447,6 @@ plt.show()
 # times larger.
 
 # %% [markdown]
-# ---
 # ## 3. Comparing two gradients: relative error with a floor
 #
 # A gradient check produces two arrays of the same shape, the analytic gradient $a$ (from
@@ -571,7 +568,6 @@ print(f"rel_error(analytic, 2 * analytic) = {rel_error(a_ce, 2 * a_ce):.3f}")
 print(f"rel_error(1000 * analytic, 1000 * numerical) = {rel_error(1e3 * a_ce, 1e3 * b_ce):.1e}")
 
 # %% [markdown]
-# ---
 # ## 4. The gradient check
 #
 # Now the two pieces together. What number should worry you? With central differences at
@@ -703,7 +699,6 @@ def grad_float32(W):
 print(f"float32 gradient: gradient_check = {gradient_check(squared_error, grad_float32, W_lr):.2g}")
 
 # %% [markdown]
-# ---
 # ## 5. Kinks
 #
 # $\operatorname{ReLU}(x) = \max(x, 0)$ has slope 0 for $x < 0$ and slope 1 for $x > 0$.
@@ -774,7 +769,6 @@ plt.show()
 # will use it on a full network in lesson 5.
 
 # %% [markdown]
-# ---
 # ## 6. Big gradients: random directions
 #
 # `numerical_gradient` costs $2n$ evaluations of the loss for $n$ parameters: fine for the
@@ -838,7 +832,6 @@ print()
 print(check_gradient(squared_error_big, W_big, g_wrong))
 
 # %% [markdown]
-# ---
 # ## Summary
 #
 # * A gradient has the shape of its variable. The numerical gradient perturbs one entry

@@ -126,7 +126,6 @@ def numerical_jacobian(f, x, h=1e-5):
     return np.stack(columns, axis=1)  # n columns of m entries side by side: (m, n)
 
 # %% [markdown]
-# ---
 # ## 1. The layer
 #
 # A network works on a **batch** of $N$ examples at once, one example per row. Layer $l$
@@ -231,7 +230,6 @@ check("linear_forward", linear_forward, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ---
 # ## 2. How many derivatives?
 #
 # In lesson 1, a function $f:\mathbb{R}^n \to \mathbb{R}^m$ had an $m \times n$ Jacobian:
@@ -326,7 +324,6 @@ def jacobian_shapes(N, M_in, M_out):
 check("jacobian_shapes", jacobian_shapes)
 
 # %% [markdown]
-# ---
 # ## 3. The derivative tensors
 #
 # ### $\partial y / \partial W$, entry by entry
@@ -487,7 +484,6 @@ with course_style():
 # $W^\top$ and everything else is zero. Almost everything in these tensors is either zero
 # or a copy of something we already have.
 #
-# ---
 # ## 4. The chain rule as a contraction
 #
 # A loss $L$ is a single number computed from $y$ (through the layers above this one). The
@@ -640,7 +636,6 @@ check("apply_jacobian", apply_jacobian, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ---
 # ## 5. Derive it
 #
 # You can now backpropagate through a linear layer the long way: build the tensors,
@@ -729,7 +724,6 @@ for name, long, short in [
 # these matrix products, and your derivation says why for every size, not just for these
 # numbers.
 #
-# ---
 # ## 6. The compact backward pass
 #
 # Your derivation, and the same steps for $x$ and $b$, give the backward pass of the linear
@@ -793,7 +787,6 @@ check("linear_backward", linear_backward, hidden=True)
 # what your gradients predict. It knows nothing about the formulas, so it is an
 # independent witness.
 #
-# ---
 # ## 7. Experiment: what the full tensors would cost
 #
 # The compact formulas and the contraction of the full tensors give the same numbers. What
@@ -903,7 +896,6 @@ print(f"  linear_backward (all three): {1e3 * fast:8.3f} ms   ({slow / fast:,.0f
 # the $\delta_{nm}$: a tensor that relates every example to every other example, to say
 # that they do not interact.)
 #
-# ---
 # ## 8. Experiment: a layer that learns
 #
 # A forward and a backward pass are all that gradient descent needs. Here a single linear
@@ -945,7 +937,6 @@ print("b_true =", b_true, "  b_fit =", b_fit)
 # the fitted $W$, $b$ are close to the true ones. Change `learning_rate` to 1.5 and run the
 # cell again: what happens, and why might a step that is too large do that?
 #
-# ---
 # ## Summary
 #
 # - The linear layer $y = xW + b$ maps a batch $x$ ($N \times M_\text{in}$) to

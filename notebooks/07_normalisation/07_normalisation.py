@@ -120,7 +120,6 @@ from backprop_ref.specs import check
 np.set_printoptions(precision=4, suppress=True)
 
 # %% [markdown]
-# ---
 # ## 1. The layer
 #
 # In the course's notation a layer maps $x^l \in \mathbb{R}^{N \times M^{l-1}}$ to
@@ -324,7 +323,6 @@ with course_style():
 # prices, timestamps and the pre-activations of a badly initialised layer all have them.
 # (`np.var` computes two passes, like your function.)
 #
-# ---
 # ## 2. The graph, node by node
 #
 # Where does the difficulty of the backward pass come from? Look at the derivative of $y$
@@ -542,7 +540,6 @@ print("-sum_n dL/dxhat_n / std    :", -grads_s["xhat"].sum(axis=0) / cache_s["st
 print("sum_n xc_n (zero, rounding):", cache_s["xc"].sum(axis=0))
 
 # %% [markdown]
-# ---
 # ## 3. Derive the compact form (4 points, graded by hand)
 #
 # The staged backward allocates seven arrays and walks the batch six times. Substituting
@@ -615,7 +612,6 @@ print("sum_n xc_n (zero, rounding):", cache_s["xc"].sum(axis=0))
 # ### END SOLUTION
 
 # %% [markdown]
-# ---
 # ## 4. The compact backward pass
 #
 # In code, with `g = dL_dy * gamma` (that is, $\hat g$; shape `(N, D)`), the sums over the
@@ -722,7 +718,6 @@ compact_s = best_time(lambda: batchnorm_backward(dL_dy_b, cache_b))
 print(f"N = 512, D = 256: staged {1e3 * staged_s:.2f} ms, compact {1e3 * compact_s:.2f} ms")
 
 # %% [markdown]
-# ---
 # ## 5. Layer norm: the same derivation over the other axis
 #
 # Layer norm normalises each **example** (row $n$) over its $D$ features, and keeps one
@@ -858,7 +853,6 @@ print("backward:", np.abs(layernorm_backward(dL_dy_t, cache_ln)[0]
                           - batchnorm_backward(dL_dy_t.T, cache_bn)[0].T).max())
 
 # %% [markdown]
-# ---
 # ## 6. A network with batch norm
 #
 # Batch norm usually sits between an affine layer and its activation. Our network:
@@ -1027,7 +1021,6 @@ print("largest |dL/db1|:", np.abs(grads_small["b1"]).max(),
       "  largest |dL/dW1|:", np.abs(grads_small["W1"]).max())
 
 # %% [markdown]
-# ---
 # ## 7. Experiment: what batch norm does for training
 #
 # We train the network of part 6 and the same network without batch norm ($z \to
@@ -1118,7 +1111,6 @@ with course_style():
 # it in "Going further"). That is one of the reasons batch-normalised networks tolerate
 # large learning rates.
 #
-# ---
 # ## Summary
 #
 # - Batch norm normalises each **feature over the batch**: $\mu_j$ and the biased $v_j$

@@ -124,7 +124,6 @@ from backprop_ref.specs import check
 np.set_printoptions(precision=4, suppress=True)
 
 # %% [markdown]
-# ---
 # ## 1. The layer and its output
 #
 # In the course's notation a layer maps $x^l$ to $y^l = y^l(x^l; W^l)$. Here $x^l$ is a
@@ -276,7 +275,6 @@ check("conv_output_shape", conv_output_shape, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ---
 # ## 2. The forward pass with loops
 #
 # Write the index form as it stands: pad, then one loop per output entry
@@ -371,7 +369,6 @@ with course_style():
     plt.show()
 
 # %% [markdown]
-# ---
 # ## 3. The backward pass with loops
 #
 # Given $g = \partial L/\partial y$ (`dL_dy`, shape `(N, F, H_out, W_out)`), we want the
@@ -572,7 +569,6 @@ print("dL/dx for dL/dy = 1 and a kernel of ones: how many windows read each entr
 # each entry: row and column 2 are read twice (the windows overlap there), the
 # last row and column never, so their gradient is zero.
 #
-# ---
 # ## 4. Why the kernel flips (4 points, graded by hand)
 #
 # Look at the input's gradient from the other side. In the forward pass, output $i$ looks
@@ -706,7 +702,6 @@ for S, P in [(1, 1), (2, 1), (3, 0)]:
     print(f"stride {S}, pad {P}: largest difference {difference:.1e}")
 
 # %% [markdown]
-# ---
 # ## 5. One contraction
 #
 # The loops of parts 2 and 3 call numpy once per output entry: millions of small calls
@@ -876,7 +871,6 @@ print("speed-up at N = 8:", round(timings["loops"][-1] / timings["contraction"][
 # channels, 64 filters) forward and backward in 1.5 to 2 times PyTorch's time on one core
 # (`benchmarks/bench_conv.py`).
 #
-# ---
 # ## 6. Max pooling
 #
 # A pooling layer shrinks the image and keeps what matters: max pooling replaces each
@@ -1088,7 +1082,6 @@ print(f"{len(result.skipped)} entries skipped, for example:", result.skipped[0].
 # `maxpool_backward` check it against the reference instead, and check the other entries
 # with finite differences along directions that leave the ties alone.
 #
-# ---
 # ## Summary
 #
 # - A convolution layer slides $F$ kernels of shape $(C, K_H, K_W)$ over the padded
