@@ -8,6 +8,7 @@
 
 # %% [markdown]
 # # Lesson 6: Computational graphs and reverse-mode autodiff
+# *The chain rule, run by a program: an engine that differentiates any computation*
 #
 # In lesson 5 you wrote `mlp_backward` by hand. You knew the network: which layer comes
 # after which, what each one must cache, where the ReLU masks go. Add a skip connection,
@@ -46,16 +47,19 @@
 #
 # ## What is graded
 #
-# | part | what | points |
+# Seven functions, graded automatically, and one written explanation, graded by hand.
+#
+# | part | graded | points |
 # | --- | --- | --- |
-# | 1 | `topological_order(parents, root)` | 2 + 2 hidden |
-# | 2 | `add_backward(dL_dz, x_shape, y_shape)` | 2 + 2 hidden |
-# | 2 | `matmul_backward(dL_dz, x, W)` | 1 + 1 hidden |
-# | 2 | `mean_backward(dL_dm, x_shape, axis)` | 1 + 1 hidden |
-# | 2 | `cross_entropy_backward(dL_dL, scores, labels)` | 1 + 1 hidden |
-# | 4 | `fan_out_gradient(x, params, labels)`, with your engine | 2 + 2 hidden |
-# | 5 | `engine_gradients(x, params, labels)`, with your engine | 3 + 3 hidden |
-# | 6 | written: why reverse mode costs one pass, forward mode one per input | 4 (by hand) |
+# | 1. The computational graph | `topological_order` | 2 + 2 hidden |
+# | 2. The backward rules | `add_backward` | 2 + 2 hidden |
+# | 2. The backward rules | `matmul_backward` | 1 + 1 hidden |
+# | 2. The backward rules | `mean_backward` | 1 + 1 hidden |
+# | 2. The backward rules | `cross_entropy_backward` | 1 + 1 hidden |
+# | 4. Fan-out: gradients add | `fan_out_gradient` (with your engine) | 2 + 2 hidden |
+# | 5. Lesson 5's network, by the engine | `engine_gradients` (with your engine) | 3 + 3 hidden |
+# | 6. One backward pass for any number of parameters | written: why reverse mode costs one pass, forward mode one per input | 4 by hand |
+# | total | 7 functions, 1 written answer | 24 + 4 by hand |
 #
 # Each function has a visible test cell (run it as often as you like; when it fails it
 # tells you what looks wrong) and a hidden one with other shapes and seeds. Your functions
@@ -65,6 +69,40 @@
 # `@property`). Graded functions take and **return plain data**: arrays, numbers, lists,
 # dicts. A `Tensor` cannot leave the notebook: return its `.grad` array, not the tensor.
 # Expect about three hours.
+
+# %% [markdown]
+# ## Notation
+#
+# The same in every lesson and in the README.
+#
+# - A **batch** holds $N$ examples, one per **row**.
+# - A network has $K$ layers, numbered $l = 1, \dots, K$. Layer $l$ maps its input
+#   $x^l \in \mathbb{R}^{N \times M^{l-1}}$ to its output
+#   $y^l = y^l(x^l; W^l) \in \mathbb{R}^{N \times M^l}$, where $W^l$ stands for all of the
+#   layer's parameters. The output is the next layer's input, $x^{l+1} = y^l$. The data is
+#   $x^1$, with $M^0$ features, and the loss $L(y^K)$ is one number. The widths are
+#   `sizes = [M^0, M^1, ..., M^K]`.
+# - In the networks of lessons 5 and 6 a layer is an affine map and an activation: the pre-activation
+#   $z^l = x^l W^l + b^l$, with $W^l \in \mathbb{R}^{M^{l-1} \times M^l}$ and
+#   $b^l \in \mathbb{R}^{M^l}$ (`W1, b1, ..., WK, bK` in code), then $y^l = \mathrm{relu}(z^l)$,
+#   except for the last layer, whose output is the scores, $y^K = z^K$.
+# - For one layer we drop the $l$: $x \in \mathbb{R}^{N \times M_\text{in}}$ and
+#   $y \in \mathbb{R}^{N \times M_\text{out}}$, with $M_\text{in} = M^{l-1}$ and
+#   $M_\text{out} = M^l$. Code comments and docstrings have no superscripts: they write
+#   $M^l$ as `M_l` and the layer sizes as `M_in`, `M_out`.
+# - Backward, from $\frac{dL}{dy^K}$ (the loss gives it) down to layer 1:
+#   $\frac{dL}{dW^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dW^l}$ and
+#   $\frac{dL}{dx^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dx^l}$, which is
+#   $\frac{dL}{dy^{l-1}}$ since $x^l = y^{l-1}$.
+# - One derivative, two layouts: in the math (Jacobian layout, one row per output)
+#   $\frac{dL}{dy}$ has the transposed shape of $y$, $M_\text{out} \times N$; in code the
+#   array `dL_dy` has the shape of `y`, $N \times M_\text{out}$.
+# - Indices count from 1 in the math (the first example, feature, class or layer is number
+#   1) and from 0 in code (the first row is `x[0]`; class labels run from `0` to `C - 1`).
+#
+# The lecture notes write a layer as $x^l \to y^l(x^l; W^l)$ but start at
+# $y^0 = y^0(x^0; W^1)$; here a layer's input, output and parameters all carry its number,
+# from 1, so the notes' first layer $y^0(x^0; W^1)$ is our $y^1(x^1; W^1)$.
 
 # %%
 import time
