@@ -31,6 +31,9 @@ from tests.lessons import expect_scores, make_course, mutants, source_path
 LESSON = "08_convolution"
 VERIFY_SEEDS = (20261126, 7, 11, 12345)
 SPEC_DIR = Path(__file__).resolve().parents[1] / "backprop_ref" / "specs" / "l08_convolution"
+CARD_MODULE = (
+    Path(__file__).resolve().parents[1] / "kit" / "backprop_kit" / "specs" / "l08_convolution.py"
+)
 
 
 def _namespace(source: str | None = None) -> dict[str, Any]:
@@ -147,9 +150,9 @@ def test_expected_values_are_plain_data() -> None:
 
 
 def test_judges_only_compare() -> None:
-    """judges.py imports no reference answer: only numpy, the spec core and judging
-    helpers, the gradient checker's diagnose, and the lesson's words."""
-    tree = ast.parse((SPEC_DIR / "judges.py").read_text(encoding="utf-8"))
+    """The judges (the kit's card module) import no reference answer: only numpy and the
+    kit's comparison tools (nothing from backprop_ref); the lesson's words import nothing."""
+    tree = ast.parse(CARD_MODULE.read_text(encoding="utf-8"))
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
@@ -161,11 +164,11 @@ def test_judges_only_compare() -> None:
         "collections.abc",
         "typing",
         "numpy",
-        "backprop_ref.gradcheck",
-        "backprop_ref.specs.core",
+        "backprop_kit.cards",
+        "backprop_kit.gradcheck",
         "backprop_kit.harness",
         "backprop_kit.judging",
-        "backprop_ref.specs.l08_convolution",
+        "backprop_kit.verdicts",
     }
     assert imported <= allowed, imported - allowed
     words = ast.parse((SPEC_DIR / "words.py").read_text(encoding="utf-8"))
