@@ -44,7 +44,11 @@ EXPECT: dict[str, Callable[[Case], dict[str, Any]]] = {
     "maxpool_forward": pooling.expect_pool_forward,
     "maxpool_backward": pooling.expect_pool_backward,
 }
-_CASES = {"maxpool_forward": cases.pool_cases, "maxpool_backward": cases.pool_cases}
+_CASES = {
+    "conv_output_shape": cases.shape_cases,
+    "maxpool_forward": cases.pool_cases,
+    "maxpool_backward": cases.pool_cases,
+}
 _SPECS = {
     card.name: Spec(card, _CASES.get(card.name, cases.conv_cases), EXPECT[card.name])
     for card in CARDS
