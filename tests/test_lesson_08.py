@@ -26,7 +26,7 @@ from backprop_kit.harness import dumps, loads
 from backprop_ref.specs import LESSONS
 from backprop_ref.specs.core import check_function
 from backprop_ref.specs.l08_convolution import EXPECT, cases
-from tests.lessons import expect_scores, make_course, mutants, source_path
+from tests.lessons import make_course, mutants, source_path
 
 LESSON = "08_convolution"
 VERIFY_SEEDS = (20261126, 7, 11, 12345)
@@ -193,8 +193,8 @@ def test_each_function_is_judged_on_its_own() -> None:
 def test_hidden_only_mutants_lose_exactly_their_points_when_graded(tmp_path: Path) -> None:
     """One hidden-only mutant per function, in one submission. Stock nbgrader gives their
     visible cells full marks and their hidden cells 0; verification fails exactly those
-    functions; combined as ``grade`` combines them, each loses exactly its own points (and
-    its cells are flagged: the notebook's visible test and verification disagree)."""
+    functions; combined as ``grade`` combines them (each test cell scored by the verification
+    of its own kind), each loses exactly its hidden cell's points, as nbgrader said."""
     course = make_course(tmp_path, LESSON)
     table = mutants(LESSON)
     lesson = LESSONS[LESSON]
@@ -216,12 +216,13 @@ def test_hidden_only_mutants_lose_exactly_their_points_when_graded(tmp_path: Pat
     failed = {name for name, v in verification.verdicts.items() if not v.passed}
     assert failed == set(chosen)
     out = TaskResult(
-        "hidden_only",
-        LESSON,
-        True,
-        grades=dict(kernel),
-        verification={n: (v.passed, v.message) for n, v in verification.verdicts.items()},
+        "hidden_only", LESSON, True, grades=dict(kernel), verification=verification.verdicts
     )
-    result = combine(lesson, "hidden_only", out, {})
+    result = combine(lesson, "hidden_only", out)
     scores = {c.grade_id: c.score for c in result.cells if c.grade_id in stock}
-    assert scores == expect_scores(lesson, set(chosen))
+    # each test cell is scored by the verification of its own kind: the visible cell keeps
+    # its points (fresh visible cases pass), the hidden cell loses them, as nbgrader said
+    assert scores == stock
+    for fn in chosen:
+        stages = verification.verdicts[fn].stages
+        assert stages["visible"].passed and not stages["hidden"].passed, fn
