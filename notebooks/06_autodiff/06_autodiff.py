@@ -110,12 +110,62 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
+from backprop_kit import check, check_gradient
 from backprop_kit.data import spiral
-from backprop_ref.gradcheck import check_gradient, rel_error
-from backprop_ref.graphs import draw_graph, trace
-from backprop_ref.mlp import init_mlp, mlp_backward, mlp_forward
+from backprop_kit.graphs import draw_graph, trace
+from backprop_kit.params import init_mlp
 from backprop_kit.plots import PALETTE, course_style, plot_loss_curve
-from backprop_ref.specs import check
+
+# %% [markdown]
+# Part 5 compares your engine with lesson 5's hand-written backward pass, and the
+# experiments measure gaps with lesson 2's `rel_error`. The next two cells hold those
+# functions from lessons 2 and 5. None of this lesson's graded functions calls them.
+
+# %% nbgrader={"grade": false, "grade_id": "blocks_02_gradient_checking", "locked": true, "schema_version": 3, "solution": false, "task": false} building_blocks=["02_gradient_checking"]
+# Building blocks from lesson 2 (provided): rel_error, your exercise there.
+def rel_error(a, b):
+    """The largest floored relative error between two arrays of the same shape:
+    max_i |a_i - b_i| / max(|a_i|, |b_i|, 1e-3 * s), s the largest |entry| of a and b."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    s = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0))
+    if s == 0.0:  # both all zero: they agree
+        return 0.0
+    denominator = np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-3 * s)
+    return float(np.max(np.abs(a - b) / denominator))
+
+
+# %% nbgrader={"grade": false, "grade_id": "blocks_05_backprop_network", "locked": true, "schema_version": 3, "solution": false, "task": false} building_blocks=["03_linear_layer", "04_activations_losses", "05_backprop_network"]
+# Building blocks from lesson 5 (provided): the network's forward and backward passes.
+def mlp_forward(x, params):
+    """Scores z^K (N, M_K) of the network (affine layers, ReLU between them) for x (N, M_0),
+    params {"W1": (M_0, M_1), "b1": (M_1,), ...}; and the cache for mlp_backward."""
+    K = len(params) // 2
+    cache = {"x": [], "z": [], "W": []}  # x^k and W^k (k = 1..K), z^k (k = 1..K-1)
+    h = x
+    for k in range(1, K + 1):
+        cache["x"].append(h)
+        cache["W"].append(params[f"W{k}"])
+        z = h @ params[f"W{k}"] + params[f"b{k}"]  # z^k, (N, M_k)
+        if k < K:
+            cache["z"].append(z)
+            h = np.maximum(z, 0)  # x^{k+1}
+    return z, cache
+
+
+def mlp_backward(dL_dscores, cache):
+    """Gradients {"W1": ..., "b1": ..., ...} of the loss, from dL/dscores (N, M_K) and the
+    cache of mlp_forward."""
+    K = len(cache["W"])
+    grads = {}
+    dL_dz = dL_dscores  # dL/dz^K, (N, M_K)
+    for k in range(K, 0, -1):
+        grads[f"W{k}"] = cache["x"][k - 1].T @ dL_dz  # (M_{k-1}, N) @ (N, M_k)
+        grads[f"b{k}"] = dL_dz.sum(axis=0)  # every row of z^k received b^k
+        dL_dx = dL_dz @ cache["W"][k - 1].T  # dL/dx^k, (N, M_{k-1})
+        if k > 1:
+            dL_dz = dL_dx * (cache["z"][k - 2] > 0)  # through the ReLU: dL/dz^{k-1}
+    return grads
 
 # %% [markdown]
 # ## 1. The computational graph
@@ -682,14 +732,15 @@ for t in (L, y, c, v, h, z, a, b, x, w):
 
 # %% [markdown]
 # The same graph as a picture, drawn from your tensors (`trace` follows `_parents` from
-# the loss and runs your rules one at a time, recording what each sends to each parent).
+# the loss, puts the nodes in the order of your `topological_order`, and runs your rules
+# one at a time, in reverse, recording what each sends to each parent).
 # Forward values are in grey inside the boxes, gradients below them in orange, and on
 # every arrow the share of the gradient that travelled back along it. The box of $h$, used
 # twice, is outlined: its gradient is the sum of the two shares on its outgoing arrows.
 
 # %%
 with course_style():
-    draw_graph(trace(L), title="forward values (grey) and gradients (orange)")
+    draw_graph(trace(L, topological_order), title="forward values (grey) and gradients (orange)")
     plt.show()
 
 # %% [markdown]
@@ -857,8 +908,8 @@ check("engine_gradients", engine_gradients, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Your engine against lesson 5's hand-written backward pass (the course's reference
-# `mlp_forward` and `mlp_backward`) on a network for the spiral:
+# Your engine against lesson 5's hand-written backward pass (`mlp_forward` and
+# `mlp_backward`, from the building blocks at the top) on a network for the spiral:
 
 # %%
 x_train, labels_train = spiral(n_per_class=100, n_classes=3, seed=0)

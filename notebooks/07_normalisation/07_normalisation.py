@@ -111,13 +111,31 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
+from backprop_kit import check, check_gradient
 from backprop_kit.data import spiral
-from backprop_ref.gradcheck import check_gradient
-from backprop_ref.derivatives import numerical_jacobian
 from backprop_kit.plots import GREY, PALETTE, course_style
-from backprop_ref.specs import check
 
 np.set_printoptions(precision=4, suppress=True)
+
+# %% [markdown]
+# Part 2 draws Jacobians with lesson 1's `numerical_jacobian`: the next cell holds it. None
+# of this lesson's graded functions calls it.
+
+# %% nbgrader={"grade": false, "grade_id": "blocks_01_jacobians", "locked": true, "schema_version": 3, "solution": false, "task": false} building_blocks=["01_jacobians"]
+# Building blocks from lesson 1 (provided): numerical_jacobian, your exercise there.
+def numerical_jacobian(f, x, h=1e-5):
+    """Central-difference Jacobian of f: R^n -> R^m at x: an (m, n) array whose column k is
+    (f(x + h e_k) - f(x - h e_k)) / (2h). x (n,) is not modified."""
+    x = np.array(x, dtype=float)  # a private float copy: the caller's x is never touched
+    columns = []
+    for k in range(x.size):
+        e = np.zeros_like(x)
+        e[k] = h
+        f_plus = np.asarray(f(x + e), dtype=float)
+        f_minus = np.asarray(f(x - e), dtype=float)
+        columns.append((f_plus - f_minus) / (2 * h))  # how every output moves with x_k: (m,)
+    return np.stack(columns, axis=1)  # n columns of m entries side by side: (m, n)
+
 
 # %% [markdown]
 # ## 1. The layer
@@ -884,9 +902,10 @@ print("backward:", np.abs(layernorm_backward(dL_dy_t, cache_ln)[0]
 #
 # </details>
 #
-# The building blocks of lessons 3 to 5 are provided (locked):
+# The layer functions of lessons 3 and 4 are building blocks: the next cell holds them once
+# those lessons are past their deadline (until then it asks for your own functions).
 
-# %% nbgrader={"grade": false, "grade_id": "provided_layers", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "provided_layers", "locked": true, "schema_version": 3, "solution": false, "task": false} building_blocks=["03_linear_layer", "04_activations_losses"]
 def linear_forward(x, W, b):
     """Affine layer z = x W + b: x (N, M_in), W (M_in, M_out), b (M_out,) -> z (N, M_out)."""
     return x @ W + b

@@ -117,9 +117,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
+from backprop_kit import check, check_gradient
 from backprop_kit.plots import GREY, PALETTE, course_style
-from backprop_ref.gradcheck import check_gradient
-from backprop_ref.specs import check
 
 np.set_printoptions(precision=4, suppress=True)
 
