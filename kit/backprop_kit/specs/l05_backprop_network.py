@@ -47,16 +47,17 @@ LAYOUT = (
 def _layout_problem(cache: Any, layout: Mapping[str, list[list[int]]]) -> str:
     """What is wrong with the cache's layout ('' when it holds the lesson's lists)."""
     if not isinstance(cache, dict):
-        return f"the cache must be {LAYOUT}; got {type(cache).__name__}"
+        return f"the cache is a {type(cache).__name__}, not a dict"
     for key, shapes in layout.items():
         got = cache.get(key)
-        if not isinstance(got, list) or len(got) != len(shapes):
-            n = "no list" if not isinstance(got, list) else f"{len(got)} arrays"
-            return f"cache['{key}'] must be a list of {len(shapes)} arrays; got {n}"
+        if not isinstance(got, list):
+            return f"the cache has no list '{key}'"
+        if len(got) != len(shapes):
+            return f"cache['{key}'] holds {len(got)} arrays, not {len(shapes)}"
         for k, (a, shape) in enumerate(zip(got, shapes, strict=True)):
             if not isinstance(a, np.ndarray) or list(a.shape) != shape:
-                what = a.shape if isinstance(a, np.ndarray) else type(a).__name__
-                return f"cache['{key}'][{k}] must have shape {tuple(shape)}; got {what}"
+                what = f"shape {a.shape}" if isinstance(a, np.ndarray) else type(a).__name__
+                return f"cache['{key}'][{k}] is a {what}, not an array of shape {tuple(shape)}"
     return ""
 
 
@@ -72,8 +73,8 @@ def _judge_forward(case: Case, expected: Expected, outcome: Outcome) -> Iterator
     expect_values(scores, truth, "scores", mistakes=expected["mistakes"])
     problem = _layout_problem(outcome.values["cache"], expected["layout"])
     if problem:
-        msg = f"{problem}. mlp_backward reads the cache in this layout ({LAYOUT}; add keys "
-        raise Stop(Finding("values", False, msg + "of your own if you like)."))
+        msg = f"{problem}: mlp_backward reads the cache as {LAYOUT} (add keys of your own "
+        raise Stop(Finding("values", False, msg + "if you like)."))
     yield Finding("values", True)
 
 
