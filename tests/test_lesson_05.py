@@ -78,7 +78,10 @@ def test_mlp_backward_is_given_no_gradient() -> None:
     for stage, seed in RUNS:
         for case in spec.draw(stage, seed):  # type: ignore[arg-type]
             grads = spec.expected(case)["grads"]
-            given = [case.inputs["dL_dscores"], *(a for v in case.inputs["cache"].values() for a in v)]
+            given = [
+                case.inputs["dL_dscores"],
+                *(a for v in case.inputs["cache"].values() for a in v),
+            ]
             for g in grads.values():
                 assert not any(a.shape == g.shape and np.allclose(a, g) for a in given)
 
@@ -103,7 +106,9 @@ def test_cache_size_learnt_by_heart_fails_verification() -> None:
     spec = LESSON.spec("cache_size")
     ns = _with(LESSON.name, "")
     answers = {
-        (tuple(c.inputs["sizes"]), c.inputs["N"]): ns["cache_size"](c.inputs["sizes"], c.inputs["N"])
+        (tuple(c.inputs["sizes"]), c.inputs["N"]): ns["cache_size"](
+            c.inputs["sizes"], c.inputs["N"]
+        )
         for c in spec.draw("visible", VISIBLE_SEED)
     }
     ns["cache_size"] = lambda sizes, N: answers.get((tuple(sizes), N), 0)

@@ -48,9 +48,7 @@ tanh_backward_spec = Spec(
     _card["tanh_backward"], cases.activation_cases("tanh"), expected.activation("tanh")
 )
 mse_loss_spec = Spec(_card["mse_loss"], cases.mse_cases, expected.mse)
-uniform_scores_loss_spec = Spec(
-    _card["uniform_scores_loss"], cases.class_counts, expected.uniform
-)
+uniform_scores_loss_spec = Spec(_card["uniform_scores_loss"], cases.class_counts, expected.uniform)
 softmax_cross_entropy_spec = Spec(
     _card["softmax_cross_entropy"], cases.ce_cases, expected.cross_entropy
 )

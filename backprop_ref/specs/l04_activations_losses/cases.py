@@ -139,7 +139,11 @@ def class_counts(rng: np.random.Generator, stage: Stage) -> list[Case]:
     if stage == "visible":
         counts = [int(rng.integers(2, 4)), int(rng.integers(4, 12)), int(rng.integers(12, 100))]
     elif stage == "hidden":
-        counts = [int(rng.integers(4, 10)), int(rng.integers(10, 100)), int(rng.integers(500, 2000))]
+        counts = [
+            int(rng.integers(4, 10)),
+            int(rng.integers(10, 100)),
+            int(rng.integers(500, 2000)),
+        ]
     else:
         counts = [int(c) for c in rng.integers(2, 500, size=3)]
     return [Case({"C": C}, f"C={C}") for C in counts]

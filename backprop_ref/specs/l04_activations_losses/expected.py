@@ -15,7 +15,7 @@ import numpy as np
 
 from backprop_kit.gradcheck import LossToRecord
 from backprop_kit.verdicts import Case
-from backprop_ref._types import Array
+from backprop_ref._types import Array, IntArray
 from backprop_ref.derivatives import numerical_jacobian
 from backprop_ref.layers import (
     relu_backward,
@@ -182,7 +182,7 @@ def mse(case: Case) -> dict[str, Any]:
     }
 
 
-def _capped_losses(scores: Array, labels: Array) -> dict[str, float]:
+def _capped_losses(scores: Array, labels: IntArray) -> dict[str, float]:
     """The loss with log(p + eps) for the usual eps, where it differs from the true loss
     (a label's probability that underflows to 0 caps that row's loss at -log(eps))."""
     N = scores.shape[0]

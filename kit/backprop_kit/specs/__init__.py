@@ -12,7 +12,9 @@ from backprop_kit.cards import Card
 from backprop_kit.specs import l03_linear_layer, l04_activations_losses, l05_backprop_network
 
 CARDS: dict[str, Card] = {
-    card.name: card for module in (l03_linear_layer, l04_activations_losses, l05_backprop_network) for card in module.CARDS
+    card.name: card
+    for module in (l03_linear_layer, l04_activations_losses, l05_backprop_network)
+    for card in module.CARDS
 }
 
 __all__ = ["CARDS"]

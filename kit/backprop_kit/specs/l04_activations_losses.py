@@ -144,7 +144,9 @@ def _judge_ce(case: Case, expected: Expected, outcome: Outcome) -> Iterator[Find
             dL, expected["dL_dscores"], "dL_dscores", batch_size=N, mistakes=expected["dL_mistakes"]
         )
     except Stop as stop:
-        raise Stop(Finding("values", False, stop.finding.message + (_HUGE if huge else ""))) from None
+        raise Stop(
+            Finding("values", False, stop.finding.message + (_HUGE if huge else ""))
+        ) from None
     yield expect_recorded_gradients(expected["fd"], {"scores": dL})
 
 
@@ -168,5 +170,7 @@ CARDS = (
     Card.of_call("mse_loss(y, t)", _judge_mse),
     Card.of_call("uniform_scores_loss(C)", _judge_uniform),
     # its judge names NaN and infinities itself: the huge scores' overflow, in words
-    replace(Card.of_call("softmax_cross_entropy(scores, labels)", _judge_ce), judges_non_finite=True),
+    replace(
+        Card.of_call("softmax_cross_entropy(scores, labels)", _judge_ce), judges_non_finite=True
+    ),
 )
