@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from backprop_ref.specs import (
-    activations_losses,
-    backprop_network,
     gradient_checking,
     jacobians,
     l03_linear_layer,
+    l04_activations_losses,
+    l05_backprop_network,
     l06_autodiff,
     l07_normalisation,
     l08_convolution,
@@ -21,8 +21,8 @@ LESSONS: dict[str, Lesson] = {
         jacobians,
         gradient_checking,
         l03_linear_layer,
-        activations_losses,
-        backprop_network,
+        l04_activations_losses,
+        l05_backprop_network,
         l06_autodiff,
         l07_normalisation,
         l08_convolution,

@@ -34,6 +34,9 @@ class Card:
     returns : the names of what comes back from the steps
     judge : ``judge(case, expected, outcome)`` yields the findings, stage by stage
     may_modify : inputs the function is expected to change in place (``sgd_step``)
+    judges_non_finite : the judge itself names NaN and infinities in what came back (with
+        a diagnosis of its own, e.g. the cross-entropy's overflow), instead of the generic
+        message of :func:`~backprop_kit.verdicts.evaluate`
     """
 
     name: str
@@ -42,6 +45,7 @@ class Card:
     returns: tuple[str, ...]
     judge: Judge
     may_modify: tuple[str, ...] = ()
+    judges_non_finite: bool = False
 
     @classmethod
     def of_call(cls, signature: str, judge: Judge) -> Card:

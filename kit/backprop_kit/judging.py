@@ -15,6 +15,7 @@ Every helper compares what came back with data it is given; none computes an ans
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -71,6 +72,49 @@ def expect_values(
     if d.ok:
         return Finding("values", True)
     raise Stop(Finding("values", False, d.message))
+
+
+def expect_scalar(
+    value: Any,
+    truth: float,
+    name: str,
+    *,
+    batch_size: int | None = None,
+    mistakes: Mapping[str, float] | None = None,
+    tol: float = TOL,
+) -> Finding:
+    """The ``values`` stage for a number (a loss): close to ``truth``, or a message naming
+    the likely mistake (``mistakes``: description -> wrong value, tried in order). A factor
+    between two numbers is always "a constant factor", so only -1, the batch size N, 1/N,
+    2 and 1/2 are named, after the known mistakes."""
+    v = float(np.asarray(value, dtype=np.float64))
+    if not math.isfinite(v):
+        raise Stop(Finding("values", False, f"{name} is {v}: look for exp overflowing or log(0)."))
+
+    def close(a: float, b: float) -> bool:
+        return abs(a - b) <= tol * max(abs(a), abs(b), 1e-12)
+
+    if close(v, truth):
+        return Finding("values", True)
+    head = f"{name} = {v:.6g}, expected {truth:.6g}"
+    for description, wrong in (mistakes or {}).items():
+        if math.isfinite(wrong) and close(v, wrong):
+            raise Stop(Finding("values", False, f"{head}: it matches {description}."))
+    causes = [(-1.0, "-1 x the correct value: check the sign.")]
+    if batch_size is not None and batch_size > 1:
+        causes += [
+            (
+                float(batch_size),
+                f"{batch_size} x the correct value: did you forget to average "
+                "over the batch (divide by N)?",
+            ),
+            (1 / batch_size, f"1/{batch_size} x the correct value: did you divide by N twice?"),
+        ]
+    causes += [(2.0, "2 x the correct value."), (0.5, "1/2 x the correct value.")]
+    for factor, text in causes:
+        if close(v, factor * truth):
+            raise Stop(Finding("values", False, f"{head}: {text}"))
+    raise Stop(Finding("values", False, f"{head}."))
 
 
 def expect_gradients(

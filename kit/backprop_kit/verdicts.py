@@ -69,13 +69,14 @@ def evaluate(card: Card, case: Case, expected: Mapping[str, Any], outcome: Outco
     if outcome.error is not None:
         return Verdict((Finding("returns", False, error_message(card, outcome)),))
     if outcome.mutated:  # first: modified inputs also spoil the values judged below
-        names = ", ".join(outcome.mutated)
+        names, first = ", ".join(outcome.mutated), outcome.mutated[0]
         message = (
             f"{card.name} modified its input {names}: work on a copy "
-            f"(e.g. x = x.copy()) or build new arrays instead of writing into {names}."
+            f"(e.g. {first} = {first}.copy()) or build new arrays instead of writing into "
+            f"{names}."
         )
         return Verdict((Finding("values", False, message),))
-    where = _not_finite(outcome.values)
+    where = "" if card.judges_non_finite else _not_finite(outcome.values)
     if where:  # no correct answer of the course is NaN or infinite: no judge sees one
         message = f"{card.name} returned NaN or infinity (in {where}): check for 0/0, "
         message += "log(0) or an overflowing exp."

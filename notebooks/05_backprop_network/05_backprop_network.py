@@ -464,7 +464,10 @@ plt.show()
 # **Exercise.** Write `cache_size(sizes, N)`: the number of floats in the cached
 # activations ($x^l$ and $z^l$, not the weights) for a network with widths
 # `sizes = [M_0, ..., M_K]` and a batch of `N` examples. Work it out on paper first,
-# then write it as a formula; it fits on one line.
+# then write it as a formula; it fits on one line. If your `mlp_forward` of part 4 keeps
+# more (or keeps one array under two names), count what it keeps, each array once: the
+# tests of `cache_size` come after part 4 and compare with what your own `mlp_forward`
+# caches.
 
 # %% nbgrader={"grade": false, "grade_id": "sol_cache_size", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def cache_size(sizes, N):
@@ -485,15 +488,6 @@ def cache_size(sizes, N):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test_cache_size", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-check("cache_size", cache_size)
-
-# %% nbgrader={"grade": true, "grade_id": "test_cache_size_hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Hidden tests: other depths, widths and batch sizes.
-### BEGIN HIDDEN TESTS
-check("cache_size", cache_size, hidden=True)
-### END HIDDEN TESTS
-
 # %% [markdown]
 # The parameters of a network do not depend on the batch; the cache grows linearly with
 # $N$. Which one dominates training memory for the warm-up network? Run the cell.
@@ -512,10 +506,12 @@ for batch in (1, 32, 300, 4096):
 #
 # ## 4. The forward pass
 #
-# **Exercise.** Write `mlp_forward(x, params)`. It returns the scores $z^K$ and a cache:
-# whatever your `mlp_backward` will need, in any structure you like (a dict of lists, a
-# list of tuples, ...). The cache is yours: the tests pass it from your `mlp_forward` to
-# your `mlp_backward` without looking inside. Use `linear_forward` and `relu_forward`.
+# **Exercise.** Write `mlp_forward(x, params)`. It returns the scores $z^K$ and the
+# cache of part 3 as a dict of lists: `cache["x"]` the inputs $x^1, \dots, x^K$,
+# `cache["z"]` the pre-activations $z^1, \dots, z^{K-1}$, `cache["W"]` the weights
+# $W^1, \dots, W^K$ (add keys of your own if you like). `mlp_backward` reads this layout:
+# its tests hand it the cache of a correct forward pass, so each function is graded on
+# its own. Use `linear_forward` and `relu_forward`.
 #
 # Three things to get right: read $K$ from `params` (the tests use $K = 1, 2, 3, 4$); no
 # ReLU after the last layer (scores may be negative, the softmax needs them as they are);
@@ -533,7 +529,7 @@ def mlp_forward(x, params):
     Returns
     -------
     scores : ndarray of shape (N, M_K), the output z^K of the last affine layer
-    cache : what mlp_backward needs (your choice of structure)
+    cache : dict with the lists "x" (x^1..x^K), "z" (z^1..z^(K-1)) and "W" (W^1..W^K)
     """
     ### BEGIN SOLUTION
     K = len(params) // 2
@@ -561,6 +557,19 @@ check("mlp_forward", mlp_forward, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# The tests of `cache_size` (part 3): your `cache_size` against what your `mlp_forward`
+# caches.
+
+# %% nbgrader={"grade": true, "grade_id": "test_cache_size", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+check("cache_size", cache_size, mlp_forward=mlp_forward)
+
+# %% nbgrader={"grade": true, "grade_id": "test_cache_size_hidden", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests: other depths, widths and batch sizes.
+### BEGIN HIDDEN TESTS
+check("cache_size", cache_size, mlp_forward=mlp_forward, hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## 5. The backward pass
 #
 # **Exercise.** Write `mlp_backward(dL_dscores, cache)`: run the recursion of part 2 from
@@ -572,9 +581,9 @@ check("mlp_forward", mlp_forward, hidden=True)
 # The visible tests check, in this order: that you return a dict with the right keys, the
 # shapes, the values against a reference implementation (naming the mistake when it
 # recognises one), and finally your gradients against finite differences of the
-# network's output, which needs no reference at all. They run your `mlp_forward` first
-# and hand its cache to your `mlp_backward`, as training will: make the tests of part 4
-# pass before you start here.
+# network's output, which needs no reference at all. They hand your `mlp_backward` the
+# cache of a correct forward pass, in the layout of part 4 (training will hand it your
+# own `mlp_forward`'s cache).
 
 # %% nbgrader={"grade": false, "grade_id": "sol_mlp_backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def mlp_backward(dL_dscores, cache):
@@ -604,12 +613,12 @@ def mlp_backward(dL_dscores, cache):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_mlp_backward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-check("mlp_backward", mlp_backward, mlp_forward=mlp_forward)
+check("mlp_backward", mlp_backward)
 
 # %% nbgrader={"grade": true, "grade_id": "test_mlp_backward_hidden", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests: other depths, widths and seeds, against the reference and finite differences.
 ### BEGIN HIDDEN TESTS
-check("mlp_backward", mlp_backward, mlp_forward=mlp_forward, hidden=True)
+check("mlp_backward", mlp_backward, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -843,9 +852,10 @@ with course_style():
 #
 # ## Going further
 #
-# * Your cache stores $z^l$ *and* $x^{l+1} = \mathrm{relu}(z^l)$. Rewrite `mlp_forward`
-#   and `mlp_backward` so that the cache holds only the $x^l$ (and $W^l$): what does
-#   `cache_size` become? Which activations would not allow this trick?
+# * Your cache stores $z^l$ *and* $x^{l+1} = \mathrm{relu}(z^l)$. In a copy of your code
+#   (the graded functions keep the lesson's cache layout), rewrite `mlp_forward` and
+#   `mlp_backward` so that the cache holds only the $x^l$ (and $W^l$): how many floats does
+#   it hold then? Which activations would not allow this trick?
 # * *Gradient checkpointing* goes further: keep the $x^l$ of only every few layers and
 #   recompute the others during the backward pass. For a chain of $K$ equal layers,
 #   keeping every $\sqrt{K}$-th one needs memory $\sim \sqrt{K}$ for about one extra

@@ -268,6 +268,11 @@ def mse_loss(y, t):
     r = y - t
     return 0.5 * float(np.sum(r**2)) / N, r / N
 """,
+    "half the sum over the batch (0.5 * sum of squares)": """
+def mse_loss(y, t):
+    r = y - t
+    return 0.5 * float(np.sum(r**2)), r
+""",
     "loss per sample, not summed": """
 def mse_loss(y, t):
     N = y.shape[0]
@@ -368,6 +373,17 @@ def softmax_cross_entropy(scores, labels):
     p = e / e.sum(axis=1, keepdims=True)
     rows = np.arange(N)
     L = -np.mean(np.log(p[rows, labels] + 1e-12))
+    g = p.copy()
+    g[rows, labels] -= 1
+    return L, g / N
+""",
+    "p clipped at 1e-15 before the log": """
+def softmax_cross_entropy(scores, labels):
+    N = scores.shape[0]
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    rows = np.arange(N)
+    L = -np.mean(np.log(np.clip(p[rows, labels], 1e-15, 1.0)))
     g = p.copy()
     g[rows, labels] -= 1
     return L, g / N

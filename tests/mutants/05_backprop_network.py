@@ -1,10 +1,10 @@
 """Mutants of lesson 05_backprop_network: wrong and correct answers for each graded function.
 
-The cache is the student's own, shared by their ``mlp_forward`` and ``mlp_backward``: every
-mutant here replaces one of the two and keeps the solution's cache layout
-(``{"x": [x^1..x^K], "z": [z^1..z^(K-1)], "W": [W^1..W^K]}``), so that a wrong
-``mlp_forward`` loses only its own points (a forward that breaks the cache also loses the
-backward's points when graded, since the backward is checked through the student's cache).
+The cache has the lesson's layout (``{"x": [x^1..x^K], "z": [z^1..z^(K-1)], "W":
+[W^1..W^K]}``, extra keys allowed): ``mlp_forward`` is judged on it, ``mlp_backward`` gets
+the reference forward pass's cache (so a wrong ``mlp_forward`` loses only its own points),
+and ``cache_size`` is judged against what the notebook's ``mlp_forward`` caches (here the
+solution's, which caches the lesson's design; tests/test_lesson_05.py tries other designs).
 """
 
 FORWARD_HEAD = """def mlp_forward(x, params):
@@ -86,6 +86,18 @@ def cache_size(sizes, N):
             h = relu_forward(z)
         else:
             z = h @ W
+    return z, cache
+""",
+            "a cache without z (the masks to be read from x^(k+1))": """def mlp_forward(x, params):
+    K = len(params) // 2
+    cache = {"x": [], "W": []}
+    h = x
+    for k in range(1, K + 1):
+        cache["x"].append(h)
+        cache["W"].append(params[f"W{k}"])
+        z = linear_forward(h, params[f"W{k}"], params[f"b{k}"])
+        if k < K:
+            h = relu_forward(z)
     return z, cache
 """,
             "scores transposed (M_K x N)": FORWARD_HEAD

@@ -97,8 +97,11 @@ def _returned(candidate: Any, t: Array, name: str, moved: str) -> Diagnosis | Ar
     if arr is None:
         return Diagnosis(False, "not_array", _not_array(candidate, t, name))
     if moved:
+        first = moved.split(", ")[0]
         words = f"{name}: your function modified its input {moved} in place; work on a copy"
-        return Diagnosis(False, "mutated", f"{words} (x = x.copy()) or build new arrays.")
+        return Diagnosis(
+            False, "mutated", f"{words} ({first} = {first}.copy()) or build new arrays."
+        )
     return arr
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from backprop_kit.cards import Card
 from backprop_kit.specs import (
     l03_linear_layer,
+    l04_activations_losses,
+    l05_backprop_network,
     l06_autodiff,
     l07_normalisation,
     l08_convolution,
@@ -18,6 +20,8 @@ from backprop_kit.specs import (
 
 _MODULES = (
     l03_linear_layer,
+    l04_activations_losses,
+    l05_backprop_network,
     l06_autodiff,
     l07_normalisation,
     l08_convolution,
