@@ -205,9 +205,11 @@ def test_scores_from_formgrader_reach_the_csvs_the_report_and_the_feedback(
     override = _cell(course, "cy_mistakes", lost["grade_id"])
     assert override["score"] == f"{float(lost['max_score']) + 0.5:g}"
     assert "score set by hand in formgrader (automatic: 0" in override["message"]
-    assert "| ada_perfect | 03_linear_layer | 20.5/21 | graded |" in text
-    assert "| eve_late | 03_linear_layer | 16.8/21 | graded |" in text
-    assert "penalty 4.2" in course.path("reports", "report.md").read_text()
+    report = course.path("reports", "report.md").read_text()
+    assert "| ada_perfect | 03_linear_layer | 20.5/21 | graded |" in report
+    assert "| eve_late | 03_linear_layer | 16.8/21 | graded |" in report
+    assert "penalty 4.2" in report
+    assert "report.md" in text  # the command's summary names the report it wrote
     assert _graded_files(course) == before  # nothing was regraded
     with capsys.disabled():  # the rows, as an instructor reads them
         hand = [r for r in _rows(course, "grades.csv") if "by hand" in r["message"]]

@@ -1279,6 +1279,11 @@ def linear_backward(dL_dy, x, W):
             np.lib.format.write_array_header_1_0(f, header)
             return f.getvalue() + data
 
+        def cases_of(k):  # how many cases function k is verified on (read from cases.npz)
+            with zipfile.ZipFile("cases.npz") as z:
+                payload = json.loads(bytes(np.load(io.BytesIO(z.read("__json__.npy")))))
+            return len(dict(payload[k]["__dict__"])["cases"])
+
         def forge(k, members, text=None, compress=zipfile.ZIP_STORED):
             if text is None:
                 ref = {"__dict__": [["result", {"__array__": "a0"}]]}
@@ -1311,7 +1316,7 @@ FORGED_JSON = """
         forge(0, {}, "[" * 100_000 + "]" * 100_000)  # JSON nested 100,000 deep
         forge(1, {"a0": npy("<f8", (1,), bytes(8))}, '[{"__outcome__": {"__dict__": [[1, 2]]}}]')
         nan = json.dumps([{"__outcome__": {"__dict__": [["values", {"__dict__": [
-            ["result", float("nan")]]}]]}}] * 3)
+            ["result", float("nan")]]}]]}}] * cases_of(2))  # one outcome per case
         forge(2, {}, nan)  # NaN where numbers are expected
         huge = json.dumps([{"__outcome__": {"__dict__": [["error", "E" * 3_000_000]]}}] * 1)
         forge(3, {}, huge)  # a 3 MB error message
