@@ -6,7 +6,7 @@ from backprop_ref.specs import (
     activations_losses,
     backprop_network,
     gradient_checking,
-    jacobians,
+    l01_jacobians,
     l03_linear_layer,
     l06_autodiff,
     l07_normalisation,
@@ -18,7 +18,7 @@ from backprop_ref.specs.lesson import Lesson
 LESSONS: dict[str, Lesson] = {
     m.LESSON.name: m.LESSON
     for m in (
-        jacobians,
+        l01_jacobians,
         gradient_checking,
         l03_linear_layer,
         activations_losses,

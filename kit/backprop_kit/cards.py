@@ -34,6 +34,12 @@ class Card:
     returns : the names of what comes back from the steps
     judge : ``judge(case, expected, outcome)`` yields the findings, stage by stage
     may_modify : inputs the function is expected to change in place (``sgd_step``)
+    uses : other graded functions it calls by name, beyond its steps (``gradient_check``
+        calls the student's ``rel_error``): its result depends on them, so they count
+        among what it ``needs``
+    sees_non_finite : the judge itself explains a NaN or infinite result (say, where the
+        overflow comes from) instead of the generic message of
+        :func:`~backprop_kit.verdicts.evaluate`
     """
 
     name: str
@@ -42,6 +48,8 @@ class Card:
     returns: tuple[str, ...]
     judge: Judge
     may_modify: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()
+    sees_non_finite: bool = False
 
     @classmethod
     def of_call(cls, signature: str, judge: Judge) -> Card:
@@ -53,5 +61,5 @@ class Card:
 
     @property
     def needs(self) -> tuple[str, ...]:
-        """Every function name the steps call."""
-        return tuple(dict.fromkeys(s.fn for s in self.steps))
+        """Every function name the steps call, then the ones it uses."""
+        return tuple(dict.fromkeys([*(s.fn for s in self.steps), *self.uses]))

@@ -75,7 +75,7 @@ def evaluate(card: Card, case: Case, expected: Mapping[str, Any], outcome: Outco
             f"(e.g. x = x.copy()) or build new arrays instead of writing into {names}."
         )
         return Verdict((Finding("values", False, message),))
-    where = _not_finite(outcome.values)
+    where = "" if card.sees_non_finite else _not_finite(outcome.values)
     if where:  # no correct answer of the course is NaN or infinite: no judge sees one
         message = f"{card.name} returned NaN or infinity (in {where}): check for 0/0, "
         message += "log(0) or an overflowing exp."
