@@ -5,8 +5,8 @@ from __future__ import annotations
 from backprop_ref.specs import (
     activations_losses,
     backprop_network,
-    gradient_checking,
     l01_jacobians,
+    l02_gradient_checking,
     l03_linear_layer,
     l06_autodiff,
     l07_normalisation,
@@ -19,7 +19,7 @@ LESSONS: dict[str, Lesson] = {
     m.LESSON.name: m.LESSON
     for m in (
         l01_jacobians,
-        gradient_checking,
+        l02_gradient_checking,
         l03_linear_layer,
         activations_losses,
         backprop_network,

@@ -31,9 +31,7 @@ chain_rule_jacobian_spec = Spec(_card["chain_rule_jacobian"], cases.chain_cases,
 gradient_shapes_spec = Spec(
     _card["gradient_shapes"], cases.gradient_shape_cases, expected.gradient_shapes
 )
-vector_jacobian_product_spec = Spec(
-    _card["vector_jacobian_product"], cases.vjp_cases, expected.vjp
-)
+vector_jacobian_product_spec = Spec(_card["vector_jacobian_product"], cases.vjp_cases, expected.vjp)
 
 LESSON = Lesson(
     name="01_jacobians",

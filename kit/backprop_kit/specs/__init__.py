@@ -9,10 +9,12 @@ transitional way (its lesson's judges still call the reference; see
 from __future__ import annotations
 
 from backprop_kit.cards import Card
-from backprop_kit.specs import l01_jacobians, l03_linear_layer
+from backprop_kit.specs import l01_jacobians, l02_gradient_checking, l03_linear_layer
 
 CARDS: dict[str, Card] = {
-    card.name: card for module in (l01_jacobians, l03_linear_layer) for card in module.CARDS
+    card.name: card
+    for module in (l01_jacobians, l02_gradient_checking, l03_linear_layer)
+    for card in module.CARDS
 }
 
 __all__ = ["CARDS"]

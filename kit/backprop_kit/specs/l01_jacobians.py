@@ -61,7 +61,9 @@ def _expect_close(J: np.ndarray, reference: Any, name: str, atol: float) -> Find
     )
 
 
-def _judge_numerical_jacobian(case: Case, expected: Expected, outcome: Outcome) -> Iterator[Finding]:
+def _judge_numerical_jacobian(
+    case: Case, expected: Expected, outcome: Outcome
+) -> Iterator[Finding]:
     J = expect_array(outcome.values["result"], "numerical_jacobian")
     yield Finding("returns", True)
     truth = np.asarray(expected["J"])
