@@ -100,8 +100,9 @@ def check_batch(batch: Batch) -> list[str]:
     for case in CASES:
         if case.name not in totals and case.name not in listed:
             problems.append(f"{case.name} is in neither totals.csv nor attention.csv")
-    if len(totals) != len(set(totals)):
-        problems.append("a student appears twice in totals.csv")
+    rows = [(r["student_id"], r["assignment"]) for r in batch.totals]  # one per lesson
+    if len(rows) != len(set(rows)):
+        problems.append("a student appears twice in totals.csv for one lesson")
     # wall-clock caps
     for case in CASES:
         seconds = batch.observed[case.name].seconds.get("autograde", 0.0)
