@@ -69,10 +69,10 @@ def evaluate(card: Card, case: Case, expected: Mapping[str, Any], outcome: Outco
     if outcome.error is not None:
         return Verdict((Finding("returns", False, error_message(card, outcome)),))
     if outcome.mutated:  # first: modified inputs also spoil the values judged below
-        names = ", ".join(outcome.mutated)
-        message = (
+        names, first = ", ".join(outcome.mutated), outcome.mutated[0]
+        message = (  # the copy named after the input itself (issue 10: not always x)
             f"{card.name} modified its input {names}: work on a copy "
-            f"(e.g. x = x.copy()) or build new arrays instead of writing into {names}."
+            f"(e.g. {first} = {first}.copy()) or build new arrays instead of writing into {names}."
         )
         return Verdict((Finding("values", False, message),))
     where = "" if card.sees_non_finite else _not_finite(outcome.values)
