@@ -135,14 +135,6 @@ def none_gradient_check(f: Any, grad_f: Any, x: Any) -> Any:
     stack_rel_error(grad_f(x), numerical_gradient(f, x))
 
 
-def honest_gradient_check(f: Any, grad_f: Any, x: Any) -> float:
-    return float(REL_ERROR(grad_f(x), NUMERICAL_GRADIENT(f, x)))
-
-
-REL_ERROR: Callable[..., Any] = rel_error
-NUMERICAL_GRADIENT: Callable[..., Any] = numerical_gradient
-
-
 @pytest.mark.parametrize(("stage", "seed"), STAGES)
 def test_a_stack_inspecting_rel_error_cannot_pass_gradient_check(stage: str, seed: int) -> None:
     fns = {
@@ -155,11 +147,13 @@ def test_a_stack_inspecting_rel_error_cannot_pass_gradient_check(stage: str, see
     assert report.first_failure()[1].stage == "returns"  # type: ignore[index]
 
 
-def _refuses(*args: Any) -> Any:
-    raise AssertionError("the judge called the student's rel_error")
+#: A student's notebook: a correct gradient_check on top of a forward-difference
+#: numerical_gradient and a rel_error that averages (both wrong, judged in their own
+#: cells); the rel_error refuses to be called by anything but gradient_check.
+HELPERS_WRONG = """
+import numpy as np
 
-
-def _forward_difference(f: Any, x: Any, h: float = 1e-5) -> np.ndarray:
+def numerical_gradient(f, x, h=1e-5):
     x = np.array(x, dtype=float)
     out, fx = np.zeros_like(x), f(x.copy())
     for i in np.ndindex(x.shape):
@@ -168,21 +162,35 @@ def _forward_difference(f: Any, x: Any, h: float = 1e-5) -> np.ndarray:
         out[i] = (f(xp) - fx) / h
     return out
 
+def rel_error(a, b):
+    try:
+        raise RuntimeError
+    except RuntimeError as exc:
+        frame = exc.__traceback__.tb_frame.f_back
+    while frame is not None and frame.f_code.co_name != "gradient_check":
+        frame = frame.f_back
+    assert frame is not None, "the checks called rel_error"
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.mean(np.abs(a - b) / np.maximum(np.abs(a), np.abs(b))))
+
+def gradient_check(f, grad_f, x):
+    return rel_error(grad_f(x), numerical_gradient(f, x))
+"""
+
 
 @pytest.mark.parametrize(("stage", "seed"), STAGES)
-def test_gradient_check_is_judged_on_the_students_own_numerical_gradient(
-    stage: str, seed: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A gradient_check that is right given the student's own (forward-difference)
-    numerical_gradient passes; the student's rel_error is never called by the checks."""
-    monkeypatch.setattr(f"{__name__}.NUMERICAL_GRADIENT", _forward_difference)
-    fns = {
-        "gradient_check": honest_gradient_check,
-        "rel_error": _refuses,
-        "numerical_gradient": _forward_difference,
-    }
+def test_gradient_check_is_judged_on_its_own_intermediate_results(stage: str, seed: int) -> None:
+    """A gradient_check that returns what its own helpers give it passes, whatever they
+    compute; the checks never call the student's rel_error themselves."""
+    ns: dict[str, Any] = {}
+    exec(HELPERS_WRONG, ns)
+    fns = {n: ns[n] for n in ("gradient_check", "rel_error", "numerical_gradient")}
     report = check_function(SPECS["gradient_check"], fns, stage, seed)  # type: ignore[arg-type]
     assert report.passed, report.message()
+    # calling rel_error on the wrong things is not forwarding its own error
+    exec("def gradient_check(f, grad_f, x):\n    return rel_error(grad_f(x), grad_f(x))\n", ns)
+    fns["gradient_check"] = ns["gradient_check"]
+    assert not check_function(SPECS["gradient_check"], fns, stage, seed).passed  # type: ignore[arg-type]
 
 
 def _by_heart(name: str) -> Callable[..., Any]:

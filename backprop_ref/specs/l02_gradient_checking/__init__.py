@@ -7,10 +7,11 @@ error, exactly :func:`backprop_ref.gradcheck.rel_error` with its default floor),
 gradient); and one derived result: ``optimal_step(eps, f_abs, f3_abs)``, the step that
 minimises the error model ``h^2/6 |f'''| + eps |f| / h`` of a central difference.
 
-``gradient_check`` is judged against the reference's ``rel_error`` of ``grad_f(x)`` and the
-student's own numerical gradient (when it is central differences or a known wrong
-variant; the reference's otherwise): never against the student's own ``rel_error``, whose
-answer a function could fake by looking at who calls it.
+``gradient_check`` passes when it returns what its own call ``rel_error(grad_f(x),
+numerical_gradient(f, x))`` gave it (the harness records the calls it makes to the
+student's helpers), or else the reference's value: a bug in the helpers costs their
+points, not these too, and the checks never call the student's ``rel_error`` themselves,
+so one that looks at who calls it cannot vouch for ``gradient_check``.
 
 Each spec is the card (``backprop_kit.specs.l02_gradient_checking``: the call and the
 judge), the cases (:mod:`.cases`) and the expected data (:mod:`.expected`).

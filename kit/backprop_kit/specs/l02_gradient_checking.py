@@ -10,13 +10,14 @@ The judges compare only. What they compare with comes from the reference, per ca
 - ``rel_error`` / ``optimal_step``: ``value`` and ``mistakes`` (a list of [value, why]);
 - ``numerical_gradient``: ``calls``, one per call (with the case's h, then the default):
   ``truth`` (central differences at that step) and ``mistakes`` (description -> array);
-- ``gradient_check``: the reference's relative error of ``grad_f(x)`` against each
-  numerical gradient the student's own ``numerical_gradient`` may give (``numgrads``, the
-  central differences first, then the named wrong ones; ``errors``, the reference's
-  ``rel_error`` of each), ``mistakes`` (wrong error formulas: [name, value, fix]) and
-  ``absolute`` (max |a - b|). gradient_check is judged against the reference on the
-  student's own numerical gradient: never against another of the student's functions, and
-  a known bug in ``numerical_gradient`` costs that function's points, not these twice.
+- ``gradient_check``: ``value`` (the reference's rel_error of grad_f(x) and the central
+  differences), ``analytic`` (grad_f(x)), ``mistakes`` (wrong error formulas: [name, value,
+  fix]) and ``absolute`` (max |a - b|). It passes when it returns what its own call
+  ``rel_error(grad_f(x), numerical_gradient(f, x))`` gave it (the calls it makes are
+  recorded: see :class:`~backprop_kit.harness.Step`), so a bug in the student's helpers
+  costs their points only; otherwise it is judged against ``value``. The checks never call
+  the student's ``rel_error`` themselves: one that looks at who calls it cannot vouch for
+  gradient_check.
 """
 
 from __future__ import annotations
@@ -196,22 +197,74 @@ def _judge_numerical_gradient(
 # ------------------------------------------------------------------------- gradient_check
 
 
-def _own_variant(own: Any, numgrads: Sequence[Any]) -> int | None:
-    """Which of the expected numerical gradients the student's own one is (None: none)."""
-    if not isinstance(own, np.ndarray) or own.dtype.kind not in "biuf":
-        return None
-    for k, v in enumerate(numgrads):
-        v = np.asarray(v)
-        if own.shape == v.shape and _gap(own, v) <= NG_TOL:
-            return k
-    return None
+def _same(a: Any, b: Any) -> bool:
+    """Equal as plain data (what gradient_check returned, what its rel_error gave it)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.shape == b.shape
+            and bool(np.array_equal(a, b, equal_nan=True))
+        )
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return type(a) is type(b) and bool(a == b)
+
+
+def _is_x(value: Any, x: np.ndarray) -> bool:
+    if value == {"input": "x"}:
+        return True
+    return isinstance(value, np.ndarray) and value.shape == x.shape and np.array_equal(value, x)
+
+
+def _own_numgrads(calls: Sequence[Any], x: np.ndarray) -> list[Any]:
+    """What gradient_check's own calls numerical_gradient(f, x) (default step) returned."""
+    out = []
+    for c in calls:
+        args, kwargs = c["args"], c["kwargs"]
+        if c["fn"] != "numerical_gradient" or len(args) < 2 or args[0] != {"input": "f"}:
+            continue
+        steps = [*args[2:], *kwargs.values()]
+        if _is_x(args[1], x) and set(kwargs) <= {"h"} and all(h == 1e-5 for h in steps):
+            out.append(c["result"])
+    return out
+
+
+def _forwards_its_own_error(case: Case, expected: Expected, outcome: Outcome) -> bool:
+    """gradient_check returned what its own call rel_error(grad_f(x), numerical_gradient(f, x))
+    gave it: right, whatever the student's rel_error and numerical_gradient compute (they
+    are judged in their own cells, so a bug there costs their points, not these too). Only
+    the calls gradient_check made itself count: the checks never call the student's
+    rel_error, so one that looks at who calls it cannot vouch for gradient_check."""
+    got, calls = outcome.values["result"], outcome.values["result_calls"]
+    if not isinstance(calls, list):
+        return False
+    numgrads = _own_numgrads(calls, np.asarray(case.inputs["x"]))
+    analytic = np.asarray(expected["analytic"])
+    for c in calls:
+        if c["fn"] != "rel_error" or len(c["args"]) != 2 or c["kwargs"]:
+            continue
+        if not _same(got, c["result"]):
+            continue
+        for a, n in (c["args"], c["args"][::-1]):
+            if (
+                isinstance(a, np.ndarray)
+                and a.shape == analytic.shape
+                and np.allclose(a, analytic, rtol=1e-12, atol=0.0)
+                and any(_same(n, own) for own in numgrads)
+            ):
+                return True
+    return False
 
 
 def _judge_gradient_check(case: Case, expected: Expected, outcome: Outcome) -> Iterator[Finding]:
+    if _forwards_its_own_error(case, expected, outcome):
+        yield Finding("returns", True)
+        yield Finding("values", True)
+        return
     value = expect_number(outcome.values["result"], "gradient_check", "the relative error")
     yield Finding("returns", True)
-    k = _own_variant(outcome.values["own_numgrad"], expected["numgrads"])
-    truth = float(expected["errors"][0 if k is None else k])
+    truth = float(expected["value"])
     if _close(value, truth, rtol=1e-6, atol=1e-8):
         yield Finding("values", True)
         return
@@ -219,29 +272,23 @@ def _judge_gradient_check(case: Case, expected: Expected, outcome: Outcome) -> I
         f"gradient_check returned {value:.6g}, but rel_error(grad_f(x), "
         f"numerical_gradient(f, x)) is {truth:.6g}"
     )
-    if k == 0:  # the student's numerical gradient is right: name a wrong error formula
-        for mistake, wrong, fix in expected["mistakes"]:
-            if _close(value, float(wrong), rtol=1e-6, atol=1e-8):
-                raise _fail(
-                    f"{lead} ({mistake}): {fix} Simplest: "
-                    "return rel_error(grad_f(x), numerical_gradient(f, x))."
-                )
-        if _close(value, float(expected["absolute"]), rtol=1e-6, atol=1e-8):
-            why = (
-                "that is the absolute error max |a - b|: it depends on the size of the "
-                "gradient. Return the relative error, rel_error(grad_f(x), "
-                "numerical_gradient(f, x))."
+    for mistake, wrong, fix in expected["mistakes"]:
+        if _close(value, float(wrong), rtol=1e-6, atol=1e-8):
+            raise _fail(
+                f"{lead} ({mistake}): {fix} Simplest: "
+                "return rel_error(grad_f(x), numerical_gradient(f, x))."
             )
-            raise _fail(f"{lead}: {why}")
+    if _close(value, float(expected["absolute"]), rtol=1e-6, atol=1e-8):
+        why = (
+            "that is the absolute error max |a - b|: it depends on the size of the "
+            "gradient. Return the relative error, rel_error(grad_f(x), "
+            "numerical_gradient(f, x))."
+        )
+        raise _fail(f"{lead}: {why}")
     why = (
         "compute the analytic gradient grad_f(x), the numerical gradient "
         "numerical_gradient(f, x) (default step), and return rel_error of the two."
     )
-    if k is None:
-        why += (
-            " (Your numerical_gradient does not give central differences here, so the "
-            "reference's numerical gradient was used: its own check says what to fix.)"
-        )
     raise _fail(f"{lead}: {why}")
 
 
@@ -263,6 +310,8 @@ def _judge_optimal_step(case: Case, expected: Expected, outcome: Outcome) -> Ite
     raise _fail(f"{lead}: {why}")
 
 
+WATCHED = ("numerical_gradient", "rel_error")
+
 CARDS = (
     # its judge says where a NaN comes from (0/0 when a and b are both all zero)
     replace(Card.of_call("rel_error(a, b)", _judge_rel_error), sees_non_finite=True),
@@ -280,16 +329,14 @@ CARDS = (
     Card(
         "gradient_check",
         "gradient_check(f, grad_f, x)",
-        (
-            Step("gradient_check", ("f", "grad_f", "x")),
-            # the student's own numerical gradient (on a private copy of x): gradient_check
-            # is judged against the reference's rel_error on it
-            Step("numerical_gradient", ("f", "x_ng"), "own_numgrad"),
-        ),
-        ("result", "own_numgrad"),
+        # the calls gradient_check makes to the student's own helpers are recorded (its
+        # intermediate results); the checks never call them themselves
+        (Step("gradient_check", ("f", "grad_f", "x"), watch=WATCHED),),
+        ("result", "result_calls"),
         _judge_gradient_check,
-        may_modify=("x", "x_ng"),  # numerical_gradient's job, judged there
-        uses=("rel_error",),
+        may_modify=("x",),  # numerical_gradient's job, judged there
+        uses=WATCHED,
+        sees_non_finite=True,  # a NaN from the student's rel_error is forwarded, not judged
     ),
     Card.of_call("optimal_step(eps, f_abs, f3_abs)", _judge_optimal_step),
 )
