@@ -22,7 +22,7 @@ from autograder import safe_html
 from backprop_ref.specs import LESSONS
 from tests import system
 from tests.hostile.batch import NOTEBOOK_TIMEOUT, Batch, Observed, run, table
-from tests.hostile.cases import CASES, LESSON, VICTIM, Case
+from tests.hostile.cases import CASES, LESSON, LESSONS_HANDED_IN, VICTIM, Case
 from tests.hostile.handin_checks import check_handin
 
 #: The batch's own wall-clock budget, per case: grading the 84 cases on 2 workers took
@@ -34,7 +34,6 @@ LEAKS = (
     "feedback/leak.txt",
     f"release/{LESSON}/leak.txt",
 )
-CELLS = LESSONS[LESSON].cells
 
 
 def check_case(case: Case, obs: Observed, batch: Batch) -> list[str]:
@@ -46,7 +45,7 @@ def check_case(case: Case, obs: Observed, batch: Batch) -> list[str]:
         if obs.scores:
             problems.append("graded although it was not collected")
     else:
-        for c in CELLS:
+        for c in LESSONS[case.lesson].cells:
             if c.kind == "manual":
                 continue
             want = 0.0 if c.spec in case.loses else float(c.points)
@@ -101,8 +100,9 @@ def check_batch(batch: Batch) -> list[str]:
     for case in CASES:
         if case.name not in totals and case.name not in listed:
             problems.append(f"{case.name} is in neither totals.csv nor attention.csv")
-    if len(totals) != len(set(totals)):
-        problems.append("a student appears twice in totals.csv")
+    rows = [(r["student_id"], r["assignment"]) for r in batch.totals]  # one per lesson
+    if len(rows) != len(set(rows)):
+        problems.append("a student appears twice in totals.csv for one lesson")
     # wall-clock caps
     for case in CASES:
         seconds = batch.observed[case.name].seconds.get("autograde", 0.0)
@@ -151,13 +151,17 @@ def _gradebook_matches_results(batch: Batch) -> list[str]:
     from nbgrader.api import Gradebook, MissingEntry
 
     problems = []
+    results = batch.course / "results"
     with Gradebook(f"sqlite:///{batch.course / 'gradebook.db'}") as gb:
-        for path in sorted((batch.course / "results" / LESSON).glob("*.json")):
+        for path in sorted(
+            p for lesson in LESSONS_HANDED_IN for p in (results / lesson).glob("*.json")
+        ):
             result = json.loads(path.read_text())
             if result["status"] in ("ungradable", "missing"):
                 continue
+            lesson = path.parent.name
             try:
-                nb = gb.find_submission_notebook(LESSON, LESSON, result["student_id"])
+                nb = gb.find_submission_notebook(lesson, lesson, result["student_id"])
             except MissingEntry:
                 problems.append(f"{result['student_id']}: not in the gradebook")
                 continue

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from backprop_ref.specs import (
-    gradient_checking,
-    jacobians,
+    l01_jacobians,
+    l02_gradient_checking,
     l03_linear_layer,
     l04_activations_losses,
     l05_backprop_network,
@@ -18,8 +18,8 @@ from backprop_ref.specs.lesson import Lesson
 LESSONS: dict[str, Lesson] = {
     m.LESSON.name: m.LESSON
     for m in (
-        jacobians,
-        gradient_checking,
+        l01_jacobians,
+        l02_gradient_checking,
         l03_linear_layer,
         l04_activations_losses,
         l05_backprop_network,

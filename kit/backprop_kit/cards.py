@@ -34,9 +34,12 @@ class Card:
     returns : the names of what comes back from the steps
     judge : ``judge(case, expected, outcome)`` yields the findings, stage by stage
     may_modify : inputs the function is expected to change in place (``sgd_step``)
-    judges_non_finite : the judge itself names NaN and infinities in what came back (with
-        a diagnosis of its own, e.g. the cross-entropy's overflow), instead of the generic
-        message of :func:`~backprop_kit.verdicts.evaluate`
+    uses : other graded functions it calls by name, beyond its steps (``gradient_check``
+        calls the student's ``rel_error``): its result depends on them, so they count
+        among what it ``needs``
+    judges_non_finite : the judge itself explains a NaN or infinite result (say, where the
+        overflow comes from) instead of the generic message of
+        :func:`~backprop_kit.verdicts.evaluate`
     """
 
     name: str
@@ -45,6 +48,7 @@ class Card:
     returns: tuple[str, ...]
     judge: Judge
     may_modify: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()
     judges_non_finite: bool = False
 
     @classmethod
@@ -57,5 +61,5 @@ class Card:
 
     @property
     def needs(self) -> tuple[str, ...]:
-        """Every function name the steps call."""
-        return tuple(dict.fromkeys(s.fn for s in self.steps))
+        """Every function name the steps call, then the ones it uses."""
+        return tuple(dict.fromkeys([*(s.fn for s in self.steps), *self.uses]))

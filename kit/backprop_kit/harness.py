@@ -21,7 +21,8 @@ import json
 import time
 import warnings
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,11 +127,20 @@ class Probe:
 
 @dataclass(frozen=True)
 class Step:
-    """One call: ``out = fn(*[inputs[a] for a in args])``; a tuple ``out`` unpacks."""
+    """One call: ``out = fn(*[inputs[a] for a in args])``; a tuple ``out`` unpacks.
+
+    ``watch``: names of other functions that ``fn`` calls through its globals (the
+    student's own helpers, e.g. ``rel_error`` inside ``gradient_check``). During the call
+    each is replaced by a recorder, and ``out + "_calls"`` receives every call made: the
+    function's name, its arguments (an input of the step by its name, ``{"input": "f"}``;
+    otherwise plain data, or None) and what it returned. The judge then sees the graded
+    function's own intermediate results, without calling the helpers itself.
+    """
 
     fn: str
     args: tuple[str, ...]
     out: str | tuple[str, ...] | None = "result"
+    watch: tuple[str, ...] = ()
 
 
 @dataclass
@@ -220,7 +230,11 @@ def run_case(
             for step in steps:
                 if step.fn not in fns:
                     raise NameError(f"name {step.fn!r} is not defined")
-                result = fns[step.fn](*(env[a] for a in step.args))
+                given = [env[a] for a in step.args]
+                with _watching(fns[step.fn], step, given) as calls:
+                    result = fns[step.fn](*given)
+                if step.watch:
+                    env[f"{step.out}_calls"] = calls
                 if isinstance(step.out, tuple):
                     if not isinstance(result, tuple | list) or len(result) != len(step.out):
                         raise TypeError(
@@ -243,11 +257,48 @@ def run_case(
     return outcome
 
 
-def _safe_plain(value: Any) -> Any:
+_NOT_PLAIN: Any = object()  # _safe_plain's default: a value equal to nothing
+
+
+@contextmanager
+def _watching(fn: Any, step: Step, given: list[Any]) -> Iterator[list[dict[str, Any]]]:
+    """Record the calls ``fn`` makes to the functions ``step.watch`` names (see Step)."""
+    calls: list[dict[str, Any]] = []
+    space = getattr(fn, "__globals__", None)
+    names = [n for n in step.watch if isinstance(space, dict) and callable(space.get(n))]
+    saved = {n: space[n] for n in names} if isinstance(space, dict) else {}
+
+    def arg(value: Any) -> Any:
+        for name, v in zip(step.args, given, strict=True):
+            if value is v:
+                return {"input": name}
+        return _safe_plain(value, None)
+
+    def recorder(name: str, inner: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            record: dict[str, Any] = {"fn": name, "args": [arg(a) for a in args]}
+            record["kwargs"] = {str(k): arg(v) for k, v in kwargs.items()}
+            calls.append(record)
+            out = inner(*args, **kwargs)
+            record["result"] = _safe_plain(out, None)
+            return out
+
+        return call
+
+    try:
+        for n in names:
+            space[n] = recorder(n, saved[n])  # type: ignore[index]
+        yield calls
+    finally:
+        for n in names:
+            space[n] = saved[n]  # type: ignore[index]
+
+
+def _safe_plain(value: Any, other: Any = _NOT_PLAIN) -> Any:
     try:
         return plain(value)
     except NotPlainData:
-        return object()
+        return object() if other is _NOT_PLAIN else other
 
 
 def _describe(value: Any) -> str:
@@ -303,7 +354,7 @@ def encode(obj: Any) -> tuple[str, dict[str, np.ndarray]]:
             fields["warnings"] = [cut(str(w), 500) for w in v.warnings[:5]]
             return {"__outcome__": enc(fields)}
         if isinstance(v, Step):
-            return {"__step__": [v.fn, list(v.args), enc(v.out)]}
+            return {"__step__": [v.fn, list(v.args), enc(v.out), list(v.watch)]}
         if isinstance(v, dict):
             return {"__dict__": [[str(k), enc(x)] for k, x in v.items()]}
         if isinstance(v, tuple | list):
@@ -378,10 +429,13 @@ def decode(text: str, arrays: Mapping[str, np.ndarray]) -> Any:
         if tag == "__outcome__":
             return _outcome(dec(body, depth + 1))
         if tag == "__step__":
-            fn, args, out = body
+            fn, args, out, *watch = body
             out = dec(out, depth + 1)
             return Step(
-                str(fn), tuple(map(str, args)), tuple(out) if isinstance(out, list) else out
+                str(fn),
+                tuple(map(str, args)),
+                tuple(out) if isinstance(out, list) else out,
+                tuple(map(str, watch[0])) if watch else (),
             )
         if tag == "__dict__" and isinstance(body, list):
             pairs = [(k, dec(x, depth + 1)) for k, x in body]

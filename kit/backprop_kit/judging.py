@@ -148,3 +148,21 @@ def _describe(value: Any) -> str:
     if isinstance(value, list):
         return f"{len(value)} values"
     return f"a {type(value).__name__}"
+
+
+def expect_number(value: Any, fn: str, what: str) -> float:
+    """The ``returns`` stage for a function that returns one real number (``what`` says
+    which, e.g. "the relative error"): a float, an int or a 0-d numeric array."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        if value is None:
+            got = "None (did you forget the return statement?)"
+        elif isinstance(value, bool):
+            got = f"the boolean {value}: return the number itself, not a verdict about it"
+        elif isinstance(value, np.ndarray):
+            got = f"an array of shape {value.shape}"
+        else:
+            got = f"a {type(value).__name__}"
+        raise Stop(Finding("returns", False, f"{fn} must return {what} (a float); got {got}."))
+    return float(value)

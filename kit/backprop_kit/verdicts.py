@@ -70,7 +70,7 @@ def evaluate(card: Card, case: Case, expected: Mapping[str, Any], outcome: Outco
         return Verdict((Finding("returns", False, error_message(card, outcome)),))
     if outcome.mutated:  # first: modified inputs also spoil the values judged below
         names, first = ", ".join(outcome.mutated), outcome.mutated[0]
-        message = (
+        message = (  # the copy named after the input itself (issue 10: not always x)
             f"{card.name} modified its input {names}: work on a copy "
             f"(e.g. {first} = {first}.copy()) or build new arrays instead of writing into "
             f"{names}."

@@ -28,7 +28,16 @@ from pathlib import Path
 import nbformat
 
 from autograder import answers as answers_mod
-from tests.hostile.cases import CASES, LESSON, VICTIM, VICTIM_NOTE, Case, Ctx
+from backprop_ref.specs import LESSONS
+from tests.hostile.cases import (
+    CASES,
+    LESSON,
+    LESSONS_HANDED_IN,
+    VICTIM,
+    VICTIM_NOTE,
+    Case,
+    Ctx,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 UID = 61000  # the sandbox's uids for this batch: 61000 + worker index (not other tests')
@@ -196,11 +205,11 @@ def sandbox_processes() -> str:
     return run.stdout.strip()
 
 
-def build_inputs(ctx: Ctx, folder: Path, archive: Path) -> None:
+def build_inputs(ctxs: dict[str, Ctx], folder: Path, archive: Path) -> None:
     entries: list[tuple[str, bytes, bool]] = []
     for case in CASES:
-        sub = case.build(ctx)
-        target = folder / case.name / LESSON / f"{LESSON}.ipynb"
+        sub = case.build(ctxs[case.lesson])
+        target = folder / case.name / case.lesson / f"{case.lesson}.ipynb"
         if sub.data is not None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(sub.data)
@@ -241,9 +250,10 @@ def plant_canaries(course: Path, tag: str) -> dict[str, str]:
 
 
 def observe(course: Path, case: Case) -> Observed:
-    results = course / "results" / LESSON / f"{case.name}.json"
-    notebook = course / "autograded" / case.name / LESSON / f"{LESSON}.ipynb"
-    feedback = course / "feedback" / case.name / LESSON / f"{LESSON}.html"
+    lesson = case.lesson
+    results = course / "results" / lesson / f"{case.name}.json"
+    notebook = course / "autograded" / case.name / lesson / f"{lesson}.ipynb"
+    feedback = course / "feedback" / case.name / lesson / f"{lesson}.html"
     attention = _attention(course)
     reasons = [a["reason"] for a in attention if a["student_id"] == case.name]
     if not results.exists():
@@ -299,24 +309,25 @@ def run(tmp: Path) -> Batch:
     host_files = {f: os.stat(f).st_mtime if os.path.exists(f) else None for f in HOST_FILES}
     course = tmp / "course"
     outputs = {}
-    outputs["release"] = cli(
-        "release", "--course", str(course), "--assignment", LESSON, "--no-self-study"
-    )
+    chosen = [arg for lesson in LESSONS_HANDED_IN for arg in ("--assignment", lesson)]
+    outputs["release"] = cli("release", "--course", str(course), *chosen, "--no-self-study")
     listener = Listener.start()
     try:
-        release = answers_mod.read(course / "release" / LESSON / f"{LESSON}.ipynb")
-        source = answers_mod.read(course / "source" / LESSON / f"{LESSON}.ipynb")
-        ctx = Ctx(
-            release,
-            answers_mod.solutions(source),
-            course,
-            REPO,
-            listener.port,
-            host_ip(),
-            VICTIM,
-        )
+        ctxs = {}
+        for lesson in LESSONS_HANDED_IN:
+            release = answers_mod.read(course / "release" / lesson / f"{lesson}.ipynb")
+            source = answers_mod.read(course / "source" / lesson / f"{lesson}.ipynb")
+            ctxs[lesson] = Ctx(
+                release,
+                answers_mod.solutions(source),
+                course,
+                REPO,
+                listener.port,
+                host_ip(),
+                VICTIM,
+            )
         folder, archive = tmp / "incoming", tmp / "class.zip"
-        build_inputs(ctx, folder, archive)
+        build_inputs(ctxs, folder, archive)
         outputs["collect folder"] = cli("collect", "--course", str(course), str(folder))
         outputs["collect zip"] = cli("collect", "--course", str(course), str(archive))
         tag = hashlib.sha256(str(tmp).encode()).hexdigest()[:12]
@@ -364,13 +375,13 @@ def run(tmp: Path) -> Batch:
     )
 
 
-def outcome(obs: Observed) -> str:
+def outcome(obs: Observed, lesson: str = LESSON) -> str:
     """One line for the results table."""
     if obs.status in ("not_collected", "missing", "ungradable"):
         return f"{obs.status}: {obs.messages[0] if obs.messages else ''}"[:110]
     lost = ", ".join(sorted(obs.lost)) or "nothing"
     points = sum(s or 0.0 for s in obs.scores.values())
-    return f"{obs.status}, {points:g}/21, lost: {lost}"
+    return f"{obs.status}, {points:g}/{LESSONS[lesson].auto_points:g}, lost: {lost}"
 
 
 def table(batch: Batch) -> str:
@@ -378,7 +389,7 @@ def table(batch: Batch) -> str:
     for case in CASES:
         rows.append(
             f"| {case.name} | {case.category} | {case.attack} | "
-            f"{outcome(batch.observed[case.name])} |"
+            f"{outcome(batch.observed[case.name], case.lesson)} |"
         )
     return "\n".join(rows)
 

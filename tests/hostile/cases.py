@@ -31,6 +31,7 @@ import nbformat
 
 from autograder import answers as answers_mod
 from backprop_ref.specs import LESSONS, SPECS, VISIBLE_SEED
+from tests.hostile import gamed
 
 LESSON = "03_linear_layer"
 FUNCTIONS = tuple(s.name for s in LESSONS[LESSON].specs)
@@ -89,6 +90,7 @@ class Case:
     status: str = "graded"
     reason: str = ""
     shows: tuple[str, ...] = ()
+    lesson: str = LESSON  # the lesson handed in (its functions are the ones scored)
 
 
 # ------------------------------------------------------------------------------ builders
@@ -1676,6 +1678,79 @@ HANDIN_CASES: tuple[Case, ...] = (
 )
 CASES = CASES + HANDIN_CASES
 # ======================================================================== end hand-in
+
+# ==========================================================================================
+# Checks a graded function can game (issue 11, section 4), lessons 01 and 02: answers read
+# out of what a function is given, and one student function faking its agreement with
+# another (sources in tests/hostile/gamed.py). Each is the instructor's answers plus the
+# attack; only the attacked function may lose its points.
+# ==========================================================================================
+
+
+def _renamed(ctx: Ctx, fn: str) -> str:
+    """The instructor's answer for ``fn``, renamed ``_honest_<fn>``."""
+    return ctx.solutions[f"sol_{fn}"].replace(f"def {fn}(", f"def _honest_{fn}(")
+
+
+def _stack_rel_error(rel_error: str, gradient_check: str) -> Build:
+    """rel_error honest on its own checks (it calls the instructor's), faking its agreement
+    with a gradient_check that computes nothing useful."""
+
+    def build(ctx: Ctx) -> Submission:
+        answers = {
+            "sol_rel_error": _renamed(ctx, "rel_error") + "\n" + rel_error,
+            "sol_gradient_check": gradient_check,
+        }
+        return Submission(dump(perfect(ctx, answers)))
+
+    return build
+
+
+GAMED_CASES: tuple[Case, ...] = (
+    Case(
+        "gamed_closure_jacobian",
+        "cheat",
+        "numerical_jacobian reads A from f's closure, returns the exact Jacobian",
+        cell(sol_numerical_jacobian=gamed.CLOSURE_JACOBIAN),
+        loses=F({"numerical_jacobian"}),
+        lesson="01_jacobians",
+    ),
+    Case(
+        "gamed_closure_gradient",
+        "cheat",
+        "numerical_gradient finds the probe in f's closure, returns its exact gradient",
+        cell(sol_numerical_gradient=gamed.CLOSURE_GRADIENT),
+        loses=F({"numerical_gradient"}),
+        lesson="02_gradient_checking",
+    ),
+    Case(
+        "gamed_stack_rel_error_none",
+        "cheat",
+        "rel_error says None to a check of gradient_check (stack), which returns None",
+        _stack_rel_error(gamed.STACK_REL_ERROR_NONE, gamed.GRADIENT_CHECK_NONE),
+        loses=F({"gradient_check"}),
+        lesson="02_gradient_checking",
+    ),
+    Case(
+        "gamed_stack_rel_error_zero",
+        "cheat",
+        "gradient_check always 0.0; rel_error says 0.0 to a check of gradient_check",
+        _stack_rel_error(gamed.STACK_REL_ERROR_ZERO, gamed.GRADIENT_CHECK_ZERO),
+        loses=F({"gradient_check"}),
+        lesson="02_gradient_checking",
+    ),
+    Case(
+        "gamed_stack_rel_error_echo",
+        "cheat",
+        "rel_error repeats what gradient_check last returned to anyone but gradient_check",
+        _stack_rel_error(gamed.STACK_REL_ERROR_ECHO, gamed.GRADIENT_CHECK_ECHO),
+        loses=F({"gradient_check"}),
+        lesson="02_gradient_checking",
+    ),
+)
+CASES = CASES + GAMED_CASES
+#: Every lesson the corpus hands in (released and graded in the one batch).
+LESSONS_HANDED_IN = tuple(dict.fromkeys(c.lesson for c in CASES))
 
 BY_NAME = {c.name: c for c in CASES}
 VICTIM = "ok_victim"

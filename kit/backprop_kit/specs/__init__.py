@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from backprop_kit.cards import Card
 from backprop_kit.specs import (
+    l01_jacobians,
+    l02_gradient_checking,
     l03_linear_layer,
     l04_activations_losses,
     l05_backprop_network,
@@ -19,6 +21,8 @@ from backprop_kit.specs import (
 )
 
 _MODULES = (
+    l01_jacobians,
+    l02_gradient_checking,
     l03_linear_layer,
     l04_activations_losses,
     l05_backprop_network,
