@@ -9,14 +9,15 @@ import sys
 import textwrap
 from pathlib import Path
 
-from autograder import console, report
+from autograder.commands import console
 from autograder.course import Course
-from autograder.results import CellResult, SubmissionResult
+from autograder.grading.results import CellResult, SubmissionResult
+from autograder.stages import report
 
 SESSION = """
 import logging, subprocess, sys, warnings
 from pathlib import Path
-from autograder import console
+from autograder.commands import console
 
 with console.session(Path(sys.argv[1]), "grade") as log:
     print("our line")
@@ -52,7 +53,7 @@ def test_session_sends_everything_but_our_lines_to_the_log(tmp_path: Path) -> No
 
 
 def test_without_a_course_directory_an_empty_log_is_not_left(tmp_path: Path) -> None:
-    quiet = "import sys\nfrom pathlib import Path\nfrom autograder import console\n"
+    quiet = "import sys\nfrom pathlib import Path\nfrom autograder.commands import console\n"
     quiet += 'with console.session(Path(sys.argv[1]), "report") as log:\n    print(log)\n'
     quiet += "print(console.last_log)\n"
     run = _run(quiet, str(tmp_path / "nowhere"))
@@ -111,7 +112,7 @@ def test_report_summary_fits_one_screen_for_a_big_class(tmp_path: Path) -> None:
 def test_an_unexpected_error_is_one_line_naming_the_log(tmp_path: Path) -> None:
     code = """
     import sys
-    from autograder import cli, commands
+    from autograder.commands import cli, actions as commands
     def boom(course, args):
         raise RuntimeError("a bug")
     commands._report = boom

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from autograder import preprocessors
-from autograder.preprocessors import MAX_NOTEBOOK_OUTPUT_BYTES, read_records
-from autograder.sandbox import Limits, Unsandboxed, read_output
+from autograder.nbgrader_glue import preprocessors
+from autograder.nbgrader_glue.preprocessors import MAX_NOTEBOOK_OUTPUT_BYTES, read_records
+from autograder.sandbox.base import Limits, Unsandboxed, read_output
 
 N_CELLS = 10
 
@@ -103,7 +103,7 @@ def test_a_worker_that_hangs_ends_itself(tmp_path: Path) -> None:
     """The in-worker watchdog (faulthandler's C thread): a task hanging past its time limit
     ends the process, as a Dask worker would need (a local pool also kills it from outside)."""
     code = (
-        "from autograder import tasks\n"
+        "from autograder.grading import tasks\n"
         "tasks.WATCHDOG_GRACE = 0\n"
         "task = tasks.Task('s', '03_linear_layer', b'', None, b'', None, time_limit=1)\n"
         "tasks.run_task(task)\n"

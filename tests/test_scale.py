@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import grade as grade_mod
 from autograder.course import Course
-from autograder.results import load_all
-from autograder.verify import course_secret
+from autograder.grading.results import load_all
+from autograder.grading.verify import course_secret
+from autograder.stages import grade as grade_mod
 from tests import postgres, system
 from tests.pipeline import clone, csv_bytes, prepared_course
 
@@ -150,8 +150,8 @@ def test_interrupted_run_finishes_on_the_next(
 def test_what_was_graded_without_the_sandbox_is_graded_again_with_it(
     template: Course, tmp_path: Path
 ) -> None:
-    from autograder import report
-    from autograder.results import SubmissionResult
+    from autograder.grading.results import SubmissionResult
+    from autograder.stages import report
 
     system.require("sandbox")
     course = clone(template, tmp_path / "course")

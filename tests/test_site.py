@@ -10,7 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import mathjax, release, site, student_env
+from autograder.commands import student_env
+from autograder.pages import mathjax, site
+from autograder.stages import release
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = release.lessons_in()

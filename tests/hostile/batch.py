@@ -27,7 +27,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import answers as answers_mod
+from autograder.lessons import answers as answers_mod
 from tests.hostile.cases import CASES, LESSON, VICTIM, VICTIM_NOTE, Case, Ctx
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,7 +37,7 @@ CELL_TIMEOUT = 10
 NOTEBOOK_TIMEOUT = 30
 #: Repository files that attacks try to write (read-only in the sandbox).
 REPO_TARGETS = (
-    "autograder/nbgrader_config.py",
+    "autograder/nbgrader_glue/nbgrader_config.py",
     "backprop_ref/specs/core.py",
     "backprop_ref/specs/__init__.py",
     "backprop_ref/layers.py",
@@ -221,7 +221,7 @@ def build_inputs(ctx: Ctx, folder: Path, archive: Path) -> None:
 
 
 def plant_canaries(course: Path, tag: str) -> dict[str, str]:
-    from autograder.verify import course_secret
+    from autograder.grading.verify import course_secret
 
     canaries = {
         "source": f"SOURCE_CANARY_{tag}",

@@ -1,0 +1,194 @@
+"""A grading task: everything needed to grade one submission, carried by value.
+
+A :class:`Task` holds the submitted notebook, the lesson's trusted source and the grading
+options, so a worker needs no shared filesystem (a local process or a Dask worker on
+another machine). The worker autogrades in a private course of its own (nbgrader in the
+sandbox), verifies the functions out of process, and returns a :class:`TaskResult`: plain
+numbers, texts and the graded notebook. Only the coordinating process writes the course's
+gradebook and files (one writer), so workers never contend for it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import faulthandler
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import nbformat
+
+from autograder.nbgrader_glue import nbg
+from autograder.sandbox.base import own_uid
+
+if TYPE_CHECKING:
+    from autograder.grading.verify import FunctionVerdict
+
+#: This process's private courses, one per assignment, and the source each was made from.
+_PRIVATE: dict[str, tuple[str, Path]] = {}
+
+
+@dataclass(frozen=True)
+class Task:
+    student: str
+    assignment: str
+    notebook: bytes
+    timestamp: str | None
+    source: bytes  # the lesson's nbgrader source notebook (trusted)
+    seed: int | None  # verification seed; None: no verification
+    template: bytes | None = None  # a gradebook with just this assignment (from release)
+    checks: bytes | None = None  # the grader's check data of the assignment (from release)
+    sandboxed: bool = True
+    uid: int = 60000
+    cell_timeout: int | None = None
+    notebook_timeout: int | None = None
+    time_limit: float | None = None  # the worker ends itself past this (+ WATCHDOG_GRACE)
+
+
+#: The worker's own watchdog fires this long after the task's time limit: a local pool kills
+#: the worker at the limit itself (and says why); on a Dask cluster the watchdog is the bound.
+WATCHDOG_GRACE = 30.0
+
+
+@dataclass
+class TaskResult:
+    student: str
+    assignment: str
+    ok: bool
+    reason: str = ""
+    grades: dict[str, float | None] = field(default_factory=dict)  # nbgrader's, per grade cell
+    comments: dict[str, str | None] = field(default_factory=dict)
+    autograded: bytes | None = None
+    verification: dict[str, FunctionVerdict] | None = None  # by function, per test cell
+    seconds: dict[str, float] = field(default_factory=dict)
+    infrastructure: bool = False  # failed for a reason of ours (a worker died or hung)
+
+
+def worker_uid(task: Task) -> int:
+    """This process's own sandbox uid (:func:`autograder.sandbox.base.own_uid`), from
+    ``task.uid``."""
+    return own_uid(task.uid)
+
+
+def remove_private_courses() -> None:
+    """Delete this process's private courses (at exit; they hold nothing of value)."""
+    while _PRIVATE:
+        shutil.rmtree(_PRIVATE.popitem()[1][1], ignore_errors=True)
+
+
+def _private_course(task: Task) -> Path:
+    """A course of this process's own with ``task.assignment`` released from its source:
+    from the template gradebook the task carries, or else by generating it here."""
+    digest = hashlib.sha256(task.source).hexdigest()
+    known = _PRIVATE.get(task.assignment)
+    if known is not None and known[0] == digest and known[1].exists():
+        return known[1]
+    if not _PRIVATE:
+        atexit.register(remove_private_courses)  # Dask workers; the local pool calls it too
+    root = Path(tempfile.mkdtemp(prefix=f"grade-{task.assignment}-"))
+    folder = root / "source" / task.assignment
+    folder.mkdir(parents=True)
+    (folder / f"{task.assignment}.ipynb").write_bytes(task.source)
+    if task.template is not None:
+        (root / "gradebook.db").write_bytes(task.template)
+    else:
+        with nbg.quiet_logs():
+            result = nbg.open_api(root).generate_assignment(task.assignment)
+        if not result.get("success"):
+            raise RuntimeError(f"could not prepare {task.assignment}: {result.get('error')}")
+    if known is not None:
+        shutil.rmtree(known[1], ignore_errors=True)
+    _PRIVATE[task.assignment] = (digest, root)
+    return root
+
+
+def inject_fault(task: Task) -> None:
+    """Fault injection for the tests of worker failures (off unless AUTOGRADER_FAULT is set).
+
+    ``die:<student>`` / ``hang:<student>`` make the worker grading that student exit or hang;
+    ``die-once:<student>:<marker file>`` does it only the first time (the retry succeeds).
+    Several, comma-separated.
+    """
+    for spec in filter(None, os.environ.get("AUTOGRADER_FAULT", "").split(",")):
+        kind, _, rest = spec.partition(":")
+        student, _, marker = rest.partition(":")
+        if student != task.student:
+            continue
+        if kind.endswith("-once"):
+            if Path(marker).exists():
+                continue
+            Path(marker).touch()
+        if kind.startswith("die"):
+            os._exit(70)
+        if kind.startswith("hang"):
+            time.sleep(3600)
+
+
+def run_task(task: Task) -> TaskResult:
+    """Grade one submission (runs in a worker process; never touches the real course).
+
+    Past ``task.time_limit`` the process ends itself: faulthandler's watchdog is a thread of
+    the interpreter's C runtime that needs no GIL, so nothing the worker is busy with (a
+    submission's outputs included) can hold it up."""
+    if task.time_limit:
+        faulthandler.dump_traceback_later(task.time_limit + WATCHDOG_GRACE, exit=True)
+    try:
+        return _run_task(task)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+def _run_task(task: Task) -> TaskResult:
+    inject_fault(task)
+    from autograder.grading.verify import verify
+    from autograder.stages.grade import Options
+    from backprop_ref.specs import LESSONS
+
+    options = Options(
+        sandboxed=task.sandboxed,
+        uid=worker_uid(task),
+        cell_timeout=task.cell_timeout,
+        notebook_timeout=task.notebook_timeout,
+    )
+    root = _private_course(task)
+    name, student = task.assignment, task.student
+    if task.checks is not None:  # read by the kernel's check() (see SandboxedExecute)
+        (root / "grading-checks").mkdir(exist_ok=True)
+        (root / "grading-checks" / f"{name}.npz").write_bytes(task.checks)
+    folder = root / "submitted" / student / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    (folder / f"{name}.ipynb").write_bytes(task.notebook)
+    if task.timestamp:
+        (folder / "timestamp.txt").write_text(task.timestamp)
+    out = TaskResult(student, name, ok=False)
+    t0 = time.perf_counter()
+    try:
+        with nbg.quiet_logs():
+            run = nbg.open_api(root, extra=options.nbgrader_config()).autograde(name, student)
+        out.seconds["autograde"] = time.perf_counter() - t0
+        graded = root / "autograded" / student / name / f"{name}.ipynb"
+        if not run.get("success") or not graded.exists():
+            from autograder.stages.grade import failure_reason
+
+            out.reason = failure_reason(run)
+            return out
+        scores = nbg.notebook_scores(nbg.sqlite_url(root), name, name, student)
+        out.grades = {gid: s.auto_score for gid, s in scores.items()}
+        out.comments = nbg.notebook_comments(nbg.sqlite_url(root), name, name, student)
+        out.autograded = graded.read_bytes()
+        if task.seed is not None:
+            nb = nbformat.reads(out.autograded.decode("utf-8"), as_version=4)
+            v = verify(LESSONS[name], nb, task.seed, options.sandbox())
+            out.verification = dict(v.verdicts)
+            out.seconds["verify"] = v.seconds
+        out.ok = True
+        return out
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(root / "autograded" / student, ignore_errors=True)
