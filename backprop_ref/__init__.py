@@ -2,8 +2,9 @@
 
 Layers and losses as pure functions (``layers``, ``losses``), explicit Jacobians and
 derivative tensors for teaching (``derivatives``), stateful modules and a ``Sequential``
-network over the pure core (``modules``), optimisers and training (``optim``,
-``training``), the lesson-5 network as functions (``mlp``), lesson 6's reverse-mode
+network over the pure core, accumulating gradients (``modules``: the network
+``benchmarks/bench_mlp.py`` times), gradient descent (``optim``), the lesson-5 network as
+functions (``mlp``), lesson 6's reverse-mode
 autodiff engine (``autodiff``) and pictures of its graphs (``graphs``), lesson 7's
 normalisation layers (``normalisation``), the lesson-2 answers on finite differences
 (``gradcheck``), and the answer key's half of each spec (``specs``: the cases and expected
