@@ -49,9 +49,9 @@ demo:
 	@$(MAKE) -s --no-print-directory venv
 	$(BIN)/python -m autograder demo --course $(DEMO_COURSE)$(if $(filter sandbox,$(WITHOUT)), --no-sandbox)
 
-# The self-study site (site/index.html), usable offline: see autograder/pages/site.py.
+# The self-study site (site/index.html), usable offline: see autograder/commands/site.py.
 site: $(STAMP)
-	$(BIN)/python -m autograder.pages.site --out site
+	$(BIN)/python -m autograder.commands.site --out site
 
 lint: $(STAMP)
 	$(BIN)/ruff check kit backprop_ref autograder tests benchmarks

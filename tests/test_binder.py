@@ -31,7 +31,7 @@ def test_readme_links_to_binder_opening_a_student_notebook() -> None:
     assert target.startswith("lab/tree/self-study/"), target
     assert target.endswith(".ipynb")
     postbuild = (ROOT / "postBuild").read_text()
-    assert "autograder.pages.site --out self-study" in postbuild
+    assert "autograder.commands.site --out self-study" in postbuild
     assert "autograder.commands.student_env" in postbuild
     assert os.access(ROOT / "postBuild", os.X_OK)
     assert not (ROOT / "binder").exists() and not (ROOT / ".binder").exists(), (

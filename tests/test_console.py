@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from autograder.commands import console
+from autograder import console
 from autograder.course import Course
 from autograder.grading.results import CellResult, SubmissionResult
 from autograder.stages import report
@@ -17,7 +17,7 @@ from autograder.stages import report
 SESSION = """
 import logging, subprocess, sys, warnings
 from pathlib import Path
-from autograder.commands import console
+from autograder import console
 
 with console.session(Path(sys.argv[1]), "grade") as log:
     print("our line")
@@ -53,7 +53,7 @@ def test_session_sends_everything_but_our_lines_to_the_log(tmp_path: Path) -> No
 
 
 def test_without_a_course_directory_an_empty_log_is_not_left(tmp_path: Path) -> None:
-    quiet = "import sys\nfrom pathlib import Path\nfrom autograder.commands import console\n"
+    quiet = "import sys\nfrom pathlib import Path\nfrom autograder import console\n"
     quiet += 'with console.session(Path(sys.argv[1]), "report") as log:\n    print(log)\n'
     quiet += "print(console.last_log)\n"
     run = _run(quiet, str(tmp_path / "nowhere"))

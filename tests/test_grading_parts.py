@@ -23,10 +23,10 @@ from autograder.grading.verify import (
     verification_seed,
     verify,
 )
+from autograder.nbgrader_glue.nbg import failure_reason
 from autograder.nbgrader_glue.preprocessors import KeepFirstGradeId, copy_outputs
 from autograder.sandbox.base import Unsandboxed
 from autograder.stages.feedback import redact
-from autograder.stages.grade import failure_reason
 from backprop_kit.harness import Outcome, Probe, Step, dumps, loads
 from backprop_ref.specs import LESSONS, Lesson
 

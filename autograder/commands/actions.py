@@ -11,10 +11,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from autograder.commands import console
+from autograder import console
 from autograder.course import Course
 from autograder.lessons import samples as samples_mod
+from autograder.nbgrader_glue import nbg
+from autograder.sandbox import bwrap
 from autograder.stages import collect as collect_mod
+from autograder.stages import exchange, export
 from autograder.stages import feedback as feedback_mod
 from autograder.stages import grade as grade_mod
 from autograder.stages import release as release_mod
@@ -32,8 +35,6 @@ def check_sandbox(no_sandbox: bool) -> bool:
     if no_sandbox:
         console.warn("--no-sandbox: student code runs with your privileges, without isolation")
         return False
-    from autograder.sandbox import bwrap
-
     problem = bwrap.unavailable()
     if problem:
         raise CommandError(
@@ -46,7 +47,7 @@ def check_sandbox(no_sandbox: bool) -> bool:
 
 
 def run(command: str, course: Course, args: argparse.Namespace) -> int:
-    """Run one command with its log file (:mod:`autograder.commands.console`); name the log
+    """Run one command with its log file (:mod:`autograder.console`); name the log
     at the end."""
     handler = {
         "release": _release,
@@ -87,8 +88,6 @@ def _release(course: Course, args: argparse.Namespace) -> int:
     if not args.no_self_study:
         print(f"self-study bundle: {console.shown(course.path('self-study'))}")
     if getattr(args, "exchange", None) is not None:
-        from autograder.stages import exchange
-
         try:
             where = exchange.release(course, names, args.exchange or None)
         except exchange.ExchangeError as exc:
@@ -98,8 +97,6 @@ def _release(course: Course, args: argparse.Namespace) -> int:
 
 
 def _collect(course: Course, args: argparse.Namespace) -> int:
-    from autograder.stages import exchange
-
     try:
         if getattr(args, "exchange", None) is not None:
             if args.path is not None:
@@ -199,8 +196,6 @@ def _feedback(course: Course, args: argparse.Namespace) -> int:
         f"{console.shown(course.path('feedback'))} (<student>/<assignment>/<assignment>.html)"
     )
     if getattr(args, "exchange", None) is not None:
-        from autograder.stages import exchange
-
         released, skipped = exchange.release_feedback(
             course, args.exchange or None, args.assignment, args.student
         )
@@ -219,8 +214,6 @@ def _report(course: Course, args: argparse.Namespace) -> int:
 
 
 def _export(course: Course, args: argparse.Namespace) -> int:
-    from autograder.stages import export
-
     try:
         path, notes = export.export(
             course,
@@ -285,8 +278,6 @@ def _duration(seconds: float) -> str:
 
 
 def _write_demo_config(course: Course) -> None:
-    from autograder.nbgrader_glue import nbg
-
     path = nbg.write_course_config(course.root)
     deadlines = {name: samples_mod.DEADLINE.isoformat() for name in release_mod.lessons_in()}
     with path.open("a", encoding="utf-8") as f:

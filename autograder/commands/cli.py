@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from autograder import console
 from autograder.course import Course
 
 EPILOG = "Run `python -m autograder COMMAND --help` for a command's options."
@@ -175,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "collect" and args.path is None and args.exchange is None:
         top.error("collect: the following arguments are required: path (or --exchange)")
     course = Course.at(args.course, args.db)
+    # Imported here, not at the top: `--help` and argument errors answer at once, without
+    # loading nbgrader (actions imports every stage). No import circle is involved.
     from autograder.commands import actions as commands
 
     try:
@@ -189,8 +192,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 130
     except Exception as exc:  # a bug of ours: one line here, the traceback in the log
-        from autograder.commands import console
-
         where = f"; the traceback is in {console.last_log}" if console.last_log else ""
         print(f"error: unexpected {type(exc).__name__}: {exc}{where}", file=sys.stderr)
         if not console.last_log:

@@ -11,13 +11,23 @@ flag) unless the student's answer changed. :func:`hand_grades` reads what formgr
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from autograder.course import Course, parse_time
 from autograder.grading.results import SubmissionResult
-from autograder.grading.tasks import TaskResult
 from autograder.nbgrader_glue import nbg
+
+
+@dataclass(frozen=True)
+class KernelRun:
+    """What nbgrader's autograde of one notebook left: each grade cell's score and each
+    comment as the student's kernel gave them, and the graded notebook."""
+
+    grades: Mapping[str, float | None]
+    comments: Mapping[str, str | None]
+    notebook: bytes | None
 
 
 def open_gradebook(course: Course):  # type: ignore[no-untyped-def]
@@ -88,7 +98,7 @@ def record(
     gb: Any,
     course: Course,
     result: SubmissionResult,
-    out: TaskResult,
+    run: KernelRun,
     timestamp: str | None,
     changed: set[str] | frozenset[str] = frozenset(),
 ) -> None:
@@ -104,7 +114,7 @@ def record(
     nb = gb.find_submission_notebook(result.notebook, result.assignment, result.student_id)
     for grade in nb.grades:
         cell = by_id.get(grade.name)
-        auto = out.grades.get(grade.name)
+        auto = run.grades.get(grade.name)
         if cell is not None and cell.function is not None:
             auto = cell.auto_score  # the verified score
         grade.auto_score = auto
@@ -114,13 +124,13 @@ def record(
             grade.needs_manual_grade = True
         # else: graded by hand, and the answer is the same: formgrader's flag stays as it is
     for comment in nb.comments:
-        comment.auto_comment = out.comments.get(comment.name)
+        comment.auto_comment = run.comments.get(comment.name)
     nb.late_submission_penalty = result.late_penalty or None
     gb.db.commit()
     folder = course.path("autograded", result.student_id, result.assignment)
     folder.mkdir(parents=True, exist_ok=True)
-    if out.autograded is not None:
-        (folder / f"{result.notebook}.ipynb").write_bytes(out.autograded)
+    if run.notebook is not None:
+        (folder / f"{result.notebook}.ipynb").write_bytes(run.notebook)
     stamp = timestamp or dt.datetime.now(dt.UTC).isoformat()
     (folder / "timestamp.txt").write_text(stamp)
 

@@ -1,11 +1,12 @@
 """A grading task: everything needed to grade one submission, carried by value.
 
 A :class:`Task` holds the submitted notebook, the lesson's trusted source and the grading
-options, so a worker needs no shared filesystem (a local process or a Dask worker on
-another machine). The worker autogrades in a private course of its own (nbgrader in the
-sandbox), verifies the functions out of process, and returns a :class:`TaskResult`: plain
-numbers, texts and the graded notebook. Only the coordinating process writes the course's
-gradebook and files (one writer), so workers never contend for it.
+:class:`~autograder.grading.options.Options`, so a worker needs no shared filesystem (a
+local process or a Dask worker on another machine). The worker autogrades in a private
+course of its own (nbgrader in the sandbox), verifies the functions out of process, and
+returns a :class:`TaskResult`: plain numbers, texts and the graded notebook. Only the
+coordinating process writes the course's gradebook and files (one writer), so workers never
+contend for it.
 """
 
 from __future__ import annotations
@@ -13,21 +14,19 @@ from __future__ import annotations
 import atexit
 import faulthandler
 import hashlib
-import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import nbformat
 
+from autograder.grading.options import Options
+from autograder.grading.verify import FunctionVerdict, verify
 from autograder.nbgrader_glue import nbg
 from autograder.sandbox.base import own_uid
-
-if TYPE_CHECKING:
-    from autograder.grading.verify import FunctionVerdict
+from backprop_ref.specs import LESSONS
 
 #: This process's private courses, one per assignment, and the source each was made from.
 _PRIVATE: dict[str, tuple[str, Path]] = {}
@@ -43,11 +42,8 @@ class Task:
     seed: int | None  # verification seed; None: no verification
     template: bytes | None = None  # a gradebook with just this assignment (from release)
     checks: bytes | None = None  # the grader's check data of the assignment (from release)
-    sandboxed: bool = True
-    uid: int = 60000
-    cell_timeout: int | None = None
-    notebook_timeout: int | None = None
-    time_limit: float | None = None  # the worker ends itself past this (+ WATCHDOG_GRACE)
+    #: How to grade; the worker ends itself past ``options.task_timeout`` (+ WATCHDOG_GRACE).
+    options: Options = field(default_factory=Options)
 
 
 #: The worker's own watchdog fires this long after the task's time limit: a local pool kills
@@ -71,8 +67,8 @@ class TaskResult:
 
 def worker_uid(task: Task) -> int:
     """This process's own sandbox uid (:func:`autograder.sandbox.base.own_uid`), from
-    ``task.uid``."""
-    return own_uid(task.uid)
+    ``task.options.uid``."""
+    return own_uid(task.options.uid)
 
 
 def remove_private_courses() -> None:
@@ -107,36 +103,14 @@ def _private_course(task: Task) -> Path:
     return root
 
 
-def inject_fault(task: Task) -> None:
-    """Fault injection for the tests of worker failures (off unless AUTOGRADER_FAULT is set).
-
-    ``die:<student>`` / ``hang:<student>`` make the worker grading that student exit or hang;
-    ``die-once:<student>:<marker file>`` does it only the first time (the retry succeeds).
-    Several, comma-separated.
-    """
-    for spec in filter(None, os.environ.get("AUTOGRADER_FAULT", "").split(",")):
-        kind, _, rest = spec.partition(":")
-        student, _, marker = rest.partition(":")
-        if student != task.student:
-            continue
-        if kind.endswith("-once"):
-            if Path(marker).exists():
-                continue
-            Path(marker).touch()
-        if kind.startswith("die"):
-            os._exit(70)
-        if kind.startswith("hang"):
-            time.sleep(3600)
-
-
 def run_task(task: Task) -> TaskResult:
     """Grade one submission (runs in a worker process; never touches the real course).
 
-    Past ``task.time_limit`` the process ends itself: faulthandler's watchdog is a thread of
-    the interpreter's C runtime that needs no GIL, so nothing the worker is busy with (a
+    Past ``task.options.task_timeout`` the process ends itself: faulthandler's watchdog is a
+    thread of the interpreter's C runtime that needs no GIL, so nothing the worker is busy with (a
     submission's outputs included) can hold it up."""
-    if task.time_limit:
-        faulthandler.dump_traceback_later(task.time_limit + WATCHDOG_GRACE, exit=True)
+    if task.options.task_timeout:
+        faulthandler.dump_traceback_later(task.options.task_timeout + WATCHDOG_GRACE, exit=True)
     try:
         return _run_task(task)
     finally:
@@ -144,17 +118,7 @@ def run_task(task: Task) -> TaskResult:
 
 
 def _run_task(task: Task) -> TaskResult:
-    inject_fault(task)
-    from autograder.grading.verify import verify
-    from autograder.stages.grade import Options
-    from backprop_ref.specs import LESSONS
-
-    options = Options(
-        sandboxed=task.sandboxed,
-        uid=worker_uid(task),
-        cell_timeout=task.cell_timeout,
-        notebook_timeout=task.notebook_timeout,
-    )
+    options = replace(task.options, uid=worker_uid(task))
     root = _private_course(task)
     name, student = task.assignment, task.student
     if task.checks is not None:  # read by the kernel's check() (see SandboxedExecute)
@@ -174,9 +138,7 @@ def _run_task(task: Task) -> TaskResult:
         out.seconds["autograde"] = time.perf_counter() - t0
         graded = root / "autograded" / student / name / f"{name}.ipynb"
         if not run.get("success") or not graded.exists():
-            from autograder.stages.grade import failure_reason
-
-            out.reason = failure_reason(run)
+            out.reason = nbg.failure_reason(run)
             return out
         scores = nbg.notebook_scores(nbg.sqlite_url(root), name, name, student)
         out.grades = {gid: s.auto_score for gid, s in scores.items()}

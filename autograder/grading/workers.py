@@ -5,6 +5,10 @@ it is ready (so an interrupted run keeps what was graded), a task whose worker d
 hangs is retried once, and a second failure becomes a failed result with the reason.
 nbgrader changes the working directory of its process, so workers are processes (one
 task at a time each), never threads.
+
+Workers call ``runner`` on each task: :func:`~autograder.grading.tasks.run_task` unless the
+caller passes another picklable callable (the tests pass one that wraps it, to make a worker
+die or hang: faults are injected from outside, never read by the product).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from autograder.grading.tasks import Task, TaskResult, remove_private_courses, r
 from backprop_kit.harness import cut
 
 OnResult = Callable[[Task, TaskResult], None]
+Runner = Callable[[Task], TaskResult]
 
 
 def failed(task: Task, reason: str) -> TaskResult:
@@ -44,7 +49,7 @@ def _context() -> Any:
     return ctx
 
 
-def _worker(index: int, inbox: Any, outbox: Any, env: dict[str, str]) -> None:
+def _worker(index: int, inbox: Any, outbox: Any, env: dict[str, str], runner: Runner) -> None:
     os.environ.clear()  # the coordinator's environment now, not the fork server's
     os.environ.update(env)
     while True:
@@ -54,7 +59,7 @@ def _worker(index: int, inbox: Any, outbox: Any, env: dict[str, str]) -> None:
             return
         key, task = item
         try:
-            result = run_task(task)
+            result = runner(task)
         except Exception as exc:  # reported as the task's failure
             result = failed(task, f"grading failed: {type(exc).__name__}: {exc}")
         outbox.put((index, key, result))
@@ -71,15 +76,16 @@ class _Slot:
 class LocalPool:
     """``workers`` processes; each task gets ``timeout`` seconds before its worker is killed."""
 
-    def __init__(self, workers: int, timeout: float) -> None:
+    def __init__(self, workers: int, timeout: float, runner: Runner = run_task) -> None:
         self.ctx = _context()
         self.outbox = self.ctx.Queue()
         self.timeout = timeout
+        self.runner = runner
         self.slots = [self._spawn(i) for i in range(max(workers, 1))]
 
     def _spawn(self, index: int) -> _Slot:
         inbox = self.ctx.Queue()
-        args = (index, inbox, self.outbox, dict(os.environ))
+        args = (index, inbox, self.outbox, dict(os.environ), self.runner)
         process = self.ctx.Process(target=_worker, args=args, daemon=True)
         process.start()
         return _Slot(process, inbox)
@@ -149,17 +155,25 @@ class LocalPool:
                 slot.process.kill()
 
 
-def run_local(tasks: list[Task], workers: int, timeout: float, on_result: OnResult) -> None:
+def run_local(
+    tasks: list[Task],
+    workers: int,
+    timeout: float,
+    on_result: OnResult,
+    runner: Runner = run_task,
+) -> None:
     if tasks:
-        LocalPool(min(workers, len(tasks)), timeout).run(tasks, on_result)
+        LocalPool(min(workers, len(tasks)), timeout, runner).run(tasks, on_result)
 
 
-def run_dask(tasks: list[Task], address: str, on_result: OnResult) -> None:
+def run_dask(
+    tasks: list[Task], address: str, on_result: OnResult, runner: Runner = run_task
+) -> None:
     """Run on a ``dask.distributed`` scheduler (workers started with ``--nthreads 1``)."""
     from distributed import Client, as_completed
 
     with Client(address) as client:
-        futures = {client.submit(run_task, t, pure=False, retries=1): t for t in tasks}
+        futures = {client.submit(runner, t, pure=False, retries=1): t for t in tasks}
         for future in as_completed(futures):
             task = futures[future]
             try:

@@ -19,6 +19,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from autograder.course import LatePolicy
+from autograder.grading import gradebook, manual
 from autograder.grading.results import SubmissionResult
 from autograder.lessons.answers import grade_id
 from autograder.stages.feedback import SUMMARY, redact, summary_cell
@@ -62,8 +63,6 @@ class RedactFeedback(NbGraderPreprocessor):  # type: ignore[misc]
     def _current(self, result: SubmissionResult, db_url: str) -> SubmissionResult:
         """The saved result with the gradebook's hand-given scores as they are now."""
         from nbgrader.api import Gradebook
-
-        from autograder.grading import gradebook, manual
 
         with Gradebook(db_url) as gb:
             hand = gradebook.hand_grades(gb)

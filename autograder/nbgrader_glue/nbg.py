@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
+
+from autograder import console
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -135,11 +139,7 @@ def notebook_comments(
 @contextmanager
 def quiet_logs() -> Iterator[None]:
     """nbgrader logs to the root logger at WARN: outside a command's log file
-    (:mod:`autograder.commands.console`), keep only its errors; inside one, the log takes it all."""
-    import logging
-
-    from autograder.commands import console
-
+    (:mod:`autograder.console`), keep only its errors; inside one, the log takes it all."""
     if console.log_path() is not None:
         yield
         return
@@ -150,3 +150,18 @@ def quiet_logs() -> Iterator[None]:
         yield
     finally:
         root.setLevel(level)
+
+
+def failure_reason(run: dict[str, object]) -> str:
+    """The exception behind nbgrader's failure (an API call's result: its ``log`` and
+    ``error``), in one line (the log has the traceback)."""
+    text = f"{run.get('log') or ''}\n{run.get('error') or ''}"
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    generic = ("NbGraderException", "There was an error", "Please see the", "Removing failed")
+    found = [
+        ln
+        for ln in lines
+        if re.match(r"^[A-Za-z_.]*(Error|Exception)\b.*:", ln) and not any(g in ln for g in generic)
+    ]
+    last = found[-1] if found else (lines[-1] if lines else "no message")
+    return f"nbgrader could not grade this notebook: {last[:300]}"

@@ -37,7 +37,8 @@ from nbformat.v4.rwbase import rejoin_lines
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 from traitlets import Integer, List, Unicode, default
 
-from autograder.sandbox.base import Limits, Sandbox, Unsandboxed, own_uid, read_output
+from autograder.sandbox.base import Limits, Sandbox, own_uid, read_output
+from autograder.sandbox.choice import sandbox_for
 from autograder.sandbox.inside import KERNEL_EXEC
 from backprop_kit.checkfile import ENV as CHECKS_ENV
 
@@ -194,12 +195,8 @@ class SandboxedExecute(NbGraderPreprocessor):  # type: ignore[misc]
         return own_uid()
 
     def make_sandbox(self, readable: tuple[Path, ...] = ()) -> Sandbox:
-        if self.sandbox == "none":
-            return Unsandboxed(Limits())
-        from autograder.sandbox.bwrap import Bubblewrap
-
         paths = tuple(Path(p) for p in self.readable) + readable
-        return Bubblewrap(uid=self.uid, readable=paths)
+        return sandbox_for(self.sandbox != "none", self.uid, paths, Limits())
 
     def checks_file(self, resources: ResourcesDict) -> Path | None:
         """The grader's check data for this assignment (visible and hidden cases), which

@@ -3,8 +3,8 @@ student notebooks to download, and an index with the course map; usable offline.
 
 ``release`` writes it into ``course/self-study/`` (:func:`write_index` after each lesson's
 page, :func:`autograder.stages.release.write_self_study`); ``make site`` (``python -m
-autograder.pages.site``) builds the same into ``site/`` from a temporary course, so it needs no
-course directory. The course map is read from the lessons themselves (their title, numbered
+autograder.commands.site``) builds the same into ``site/`` from a temporary course, so it
+needs no course directory. The course map is read from the lessons themselves (their title, numbered
 sections, graded cells and points), never written by hand.
 
 Layout::
@@ -17,19 +17,15 @@ Layout::
 
 from __future__ import annotations
 
-import argparse
 import html
 import re
-import shutil
-import sys
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
 from autograder.lessons.answers import grade_id, nbgrader_meta
+from autograder.pages import mathjax, safe_html
 
 TITLE = "backprop-course: self-study"
 _NUMBERED = re.compile(r"^##\s+(\d+)\s*[.·:]?\s*(.+)$")
@@ -94,8 +90,6 @@ def _inline(text: str) -> str:
 
 def write_index(folder: Path) -> Path:
     """``folder/index.html``: the course map of the lessons present in ``folder``."""
-    from autograder.pages import mathjax
-
     lessons = sorted(
         d.name for d in folder.iterdir() if d.is_dir() and (d / f"{d.name}.ipynb").exists()
     )
@@ -119,39 +113,7 @@ def write_index(folder: Path) -> Path:
         rows="\n".join(rows),
         count=len(lessons),
     )
-    from autograder.pages import safe_html  # every page we write carries the same CSP
-
     return safe_html.write_page(folder / "index.html", page_html)
-
-
-def build(out: Path, *, lessons: list[str] | None = None) -> Path:
-    """Build the site into ``out`` (replaced) from a temporary release of the lessons."""
-    from autograder.course import Course
-    from autograder.stages.release import release
-
-    with tempfile.TemporaryDirectory(prefix="site-") as tmp:
-        course = Course.at(Path(tmp) / "course")
-        release(course, lessons)
-        shutil.rmtree(out, ignore_errors=True)
-        shutil.copytree(course.path("self-study"), out)
-    return out / "index.html"
-
-
-def size_of(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m autograder.pages.site", description=__doc__)
-    p.add_argument("--out", type=Path, default=Path("site"), help="output folder (replaced)")
-    p.add_argument("--lesson", action="append", help="only this lesson (repeatable)")
-    args = p.parse_args(argv)
-    start = time.perf_counter()
-    index = build(args.out, lessons=args.lesson)
-    mb = size_of(args.out) / 1e6
-    took = time.perf_counter() - start
-    print(f"site: {index} ({mb:.1f} MB, built in {took:.0f} s); open it in a browser")
-    return 0
 
 
 INDEX = """<!DOCTYPE html>
@@ -195,6 +157,3 @@ check your functions and say what is wrong.</p>
 </body>
 </html>
 """
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
 from autograder.course import Course
+from autograder.nbgrader_glue.nbg import ensure_alembic_on_path
 from autograder.stages import platforms
 from autograder.stages import roster as roster_mod
 from autograder.stages import times as times_mod
@@ -325,8 +326,6 @@ def _add_students(course: Course, students: set[str]) -> None:
     if not students:
         return
     from nbgrader.api import Gradebook
-
-    from autograder.nbgrader_glue.nbg import ensure_alembic_on_path
 
     ensure_alembic_on_path()
     with Gradebook(course.db_url) as gb:

@@ -15,58 +15,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from traitlets.config import Config
-
 from autograder.course import Course, LatePolicy, parse_time
-from autograder.grading import gradebook, manual
+from autograder.grading import gradebook, manual, workers
+from autograder.grading.options import Options
 from autograder.grading.results import CellResult, Status, SubmissionResult
 from autograder.grading.scoring import combine, read_graded
-from autograder.grading.tasks import Task, TaskResult
+from autograder.grading.tasks import Task, TaskResult, run_task
 from autograder.grading.verify import course_secret, verification_seed
-from autograder.sandbox.base import Sandbox, Unsandboxed
 from autograder.stages.collect import content_warning
 from autograder.stages.release import grading_checks_path, template_paths, write_grading_checks
 from backprop_ref.specs import LESSONS, Lesson
-
-
-@dataclass(frozen=True)
-class Options:
-    """How to grade. ``sandboxed=False`` is ``--no-sandbox``: the same runs, no isolation."""
-
-    sandboxed: bool = True
-    verify: bool = True
-    force: bool = False
-    backup: bool = True
-    workers: int = 1
-    scheduler: str | None = None  # a dask.distributed scheduler address
-    uid: int = 60000  # the sandbox's unprivileged uid (plus the worker's index)
-    cell_timeout: int | None = None  # None: the course config's
-    notebook_timeout: int | None = None
-    task_timeout: float = 900.0  # a worker still busy after this is killed (then retried)
-
-    def sandbox(self) -> Sandbox:
-        if not self.sandboxed:
-            return Unsandboxed()
-        from autograder.sandbox.bwrap import Bubblewrap
-
-        return Bubblewrap(uid=self.uid)
-
-    def nbgrader_config(self) -> Config:
-        c = Config()
-        c.SandboxedExecute.sandbox = "bubblewrap" if self.sandboxed else "none"
-        c.SandboxedExecute.uid = self.uid
-        if self.cell_timeout is not None:
-            c.SandboxedExecute.cell_timeout = self.cell_timeout
-        if self.notebook_timeout is not None:
-            c.SandboxedExecute.notebook_timeout = self.notebook_timeout
-        return c
 
 
 def digest(path: Path) -> str:
@@ -171,11 +134,7 @@ class Grader:
             seed=seed,
             template=self.template(assignment, source),
             checks=self.checks(assignment),
-            sandboxed=o.sandboxed,
-            uid=o.uid,
-            cell_timeout=o.cell_timeout,
-            notebook_timeout=o.notebook_timeout,
-            time_limit=o.task_timeout,
+            options=o,
         )
 
     def template(self, assignment: str, source: bytes) -> bytes | None:
@@ -216,10 +175,11 @@ class Grader:
             if task.timestamp:
                 result.timestamp = parse_time(task.timestamp).isoformat()
             manual.apply_late_policy(self.policy, result)
-            gradebook.record(self.gradebook(), self.course, result, out, task.timestamp, changed)
+            run = gradebook.KernelRun(out.grades, out.comments, out.autograded)
+            gradebook.record(self.gradebook(), self.course, result, run, task.timestamp, changed)
             seconds["record"] = time.perf_counter() - start
         result.seconds = seconds
-        result.sandboxed = task.sandboxed
+        result.sandboxed = task.options.sandboxed
         self._save(result, self.fingerprint(path, task.assignment))
 
 
@@ -256,10 +216,12 @@ def grade(
     assignments: list[str] | None = None,
     students: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    runner: workers.Runner = run_task,
 ) -> list[SubmissionResult]:
-    """Grade the planned submissions; write the CSVs; return this run's results."""
-    from autograder.grading import workers
+    """Grade the planned submissions; write the CSVs; return this run's results.
 
+    ``runner`` grades one task in a worker (default :func:`autograder.grading.tasks.run_task`;
+    tests pass a wrapper of it that makes chosen workers die or hang)."""
     pairs = plan(course, assignments, students)
     if options.backup:
         backup_gradebook(course)
@@ -279,25 +241,11 @@ def grade(
 
     try:
         if options.scheduler:
-            workers.run_dask(tasks, options.scheduler, on_result)
+            workers.run_dask(tasks, options.scheduler, on_result, runner)
         else:
-            workers.run_local(tasks, options.workers, options.task_timeout, on_result)
+            workers.run_local(tasks, options.workers, options.task_timeout, on_result, runner)
     finally:
         grader.close()
     synced = {(r.student_id, r.assignment): r for r in manual.sync(course)}  # + hand grades, CSVs
     ran = {(r.student_id, r.assignment) for r in grader.results}
     return [synced[k] for k in sorted(ran, key=lambda k: (k[1], k[0])) if k in synced]
-
-
-def failure_reason(run: dict[str, object]) -> str:
-    """The exception behind nbgrader's failure, in one line (its log has the traceback)."""
-    text = f"{run.get('log') or ''}\n{run.get('error') or ''}"
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    generic = ("NbGraderException", "There was an error", "Please see the", "Removing failed")
-    found = [
-        ln
-        for ln in lines
-        if re.match(r"^[A-Za-z_.]*(Error|Exception)\b.*:", ln) and not any(g in ln for g in generic)
-    ]
-    last = found[-1] if found else (lines[-1] if lines else "no message")
-    return f"nbgrader could not grade this notebook: {last[:300]}"

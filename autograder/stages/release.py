@@ -26,9 +26,10 @@ import nbformat
 
 from autograder.course import Course
 from autograder.lessons import blocks
+from autograder.lessons.answers import nbgrader_meta, solution_text
 from autograder.lessons.authoring import lesson_dirs, render
 from autograder.nbgrader_glue import nbg
-from autograder.pages import safe_html
+from autograder.pages import mathjax, safe_html, site
 from backprop_kit.checkfile import FILENAME as CHECKS
 from backprop_ref.specs.checkdata import GRADER, lesson_checks, write_checks
 
@@ -186,9 +187,6 @@ def write_self_study(course: Course, name: str, *, execute: bool = True, repo: P
     """
     from nbconvert import HTMLExporter
     from nbgrader.preprocessors import ClearHiddenTests
-
-    from autograder.lessons.answers import nbgrader_meta, solution_text
-    from autograder.pages import mathjax, site
 
     out = course.path("self-study", name)
     out.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import csvsafe
+from autograder.console import clip, listing, shown
 from autograder.course import Course
 from autograder.grading import manual
 from autograder.grading.results import SubmissionResult, load_all
@@ -184,8 +185,6 @@ def summary(course: Course, limit: int = 8) -> str:
     """The report on one screen: per assignment, the statuses, what needs attention, and
     where the full report is. ``build`` must have run (it writes the files named)."""
     from collections import Counter
-
-    from autograder.commands.console import clip, listing, shown
 
     results = load_all(course.path("results"))
     rates = pass_rates(results)
