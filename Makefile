@@ -34,7 +34,7 @@ export BACKPROP_TESTS_WITHOUT := $(subst $(space),$(comma),$(sort $(subst $(comm
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml kit/pyproject.toml
+$(STAMP): pyproject.toml setup.py kit/pyproject.toml
 	@PYTHON=$(PYTHON) $(SETUP) venv
 	@echo "creating $(VENV) and installing the course into it (a few minutes the first time; log: $(VENV)/install.log)"
 	@$(PYTHON) -m venv $(VENV)

@@ -26,7 +26,7 @@ def source_path(lesson: str) -> Path:
 
 def mutants(lesson: str) -> dict[str, dict[str, dict[str, str]]]:
     """``{function: {"wrong": {description: source}, "correct": {description: source}}}``."""
-    return samples.mutants(lesson, ROOT)
+    return samples.mutants(lesson)
 
 
 @dataclass

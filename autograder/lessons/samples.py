@@ -1,8 +1,8 @@
 """Sample submissions for the demo, generated deterministically from the lesson sources.
 
-A perfect student, an empty one, two students with typical mistakes (the lessons' mutants
-from ``tests/mutants/``), a late one and one whose notebook is broken. :func:`expected`
-says what each sample must score, cell by cell; the demo test pins it.
+A perfect student, an empty one, two students with typical mistakes (the lessons' mutants:
+:mod:`autograder.lessons.mutants`, package data), a late one and one whose notebook is
+broken. The demo test pins what each must score, cell by cell.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.lessons import answers
-from autograder.stages.release import REPO
+from autograder.lessons import answers, mutants_file
 from backprop_ref.specs import LESSONS
 
 #: The demo course's deadlines: every lesson is due at the same (fixed) time.
@@ -36,15 +35,16 @@ class Sample:
     broken: bool = False
 
 
-def mutants(lesson: str, repo: Path = REPO) -> dict[str, dict[str, dict[str, str]]]:
-    return runpy.run_path(str(repo / "tests" / "mutants" / f"{lesson}.py"))["MUTANTS"]  # type: ignore[no-any-return]
+def mutants(lesson: str) -> dict[str, dict[str, dict[str, str]]]:
+    """``{function: {"wrong": {description: source}, "correct": {...}, ...}}`` of a lesson."""
+    return runpy.run_path(str(mutants_file(lesson)))["MUTANTS"]  # type: ignore[no-any-return]
 
 
-def _mistakes(lesson: str, which: int, repo: Path) -> dict[str, str]:
+def _mistakes(lesson: str, which: int) -> dict[str, str]:
     """One wrong mutant (the ``which``-th) for every other graded function, keeping the
     mutated functions independent of each other (none calls another)."""
     specs = LESSONS[lesson].specs
-    table = mutants(lesson, repo)
+    table = mutants(lesson)
     chosen: dict[str, str] = {}
     for spec in specs[which % 2 :: 2]:
         wrong = list(table[spec.name]["wrong"].values())
@@ -58,9 +58,7 @@ def _dump(nb: nbformat.NotebookNode) -> bytes:
     return nbformat.writes(nb).encode()
 
 
-def samples(
-    release_dir: Path, source_dir: Path, repo: Path = REPO, lessons: list[str] | None = None
-) -> list[Sample]:
+def samples(release_dir: Path, source_dir: Path, lessons: list[str] | None = None) -> list[Sample]:
     """Every sample submission (of ``lessons``, default all), in a fixed order."""
     out: list[Sample] = []
     chosen = [name for name in LESSONS if lessons is None or name in lessons]
@@ -79,7 +77,7 @@ def samples(
             )
         )
         for student, which in (("cy_mistakes", 0), ("dee_mistakes", 1)):
-            wrong = _mistakes(lesson, which, repo)
+            wrong = _mistakes(lesson, which)
             nb = answers.fill(
                 release, {**perfect, **{f"sol_{fn}": src for fn, src in wrong.items()}}
             )

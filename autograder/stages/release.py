@@ -1,6 +1,7 @@
 """`release`: the lessons become nbgrader assignments, plus a self-study bundle.
 
-For each lesson in ``notebooks/``: write the source notebook into ``course/source/`` (its
+For each lesson (package data: :mod:`autograder.lessons`, the repository's ``notebooks/``
+in a checkout): write the source notebook into ``course/source/`` (its
 building-block cells provided or turned into answer cells by the deadlines: see
 :mod:`autograder.lessons.blocks`) with the lesson's visible check data beside it (``checks.npz``,
 which nbgrader copies into the release and restores when autograding), run nbgrader's
@@ -24,16 +25,16 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import lessons
 from autograder.course import Course
 from autograder.lessons import blocks
 from autograder.lessons.answers import nbgrader_meta, solution_text
-from autograder.lessons.authoring import lesson_dirs, render
+from autograder.lessons.authoring import render
 from autograder.nbgrader_glue import nbg
 from autograder.pages import mathjax, safe_html, site
 from backprop_kit.checkfile import FILENAME as CHECKS
 from backprop_ref.specs.checkdata import GRADER, lesson_checks, write_checks
 
-REPO = Path(__file__).resolve().parents[2]
 # Figures on the self-study pages: the kernel draws inline even when MPLBACKEND=Agg is set.
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
@@ -42,8 +43,9 @@ class ReleaseError(RuntimeError):
     """A lesson could not be released; the message says which and why."""
 
 
-def lessons_in(repo: Path = REPO) -> list[str]:
-    return [d.name for d in lesson_dirs(repo) if (d / f"{d.name}.ipynb").exists()]
+def lessons_in() -> list[str]:
+    """The lessons that can be released, in course order."""
+    return lessons.names()
 
 
 def release(
@@ -52,7 +54,6 @@ def release(
     *,
     self_study: bool = True,
     execute_solutions: bool = True,
-    repo: Path = REPO,
     progress: Callable[[str], None] | None = None,
     now: dt.datetime | None = None,
 ) -> list[str]:
@@ -61,7 +62,7 @@ def release(
     ``progress`` is called with each lesson's name once it is released; ``now`` (default:
     the current time) decides which lessons are past their deadline, and so which building
     blocks are provided."""
-    available = lessons_in(repo)
+    available = lessons_in()
     names = assignments or available
     unknown = [a for a in names if a not in available]
     if unknown:
@@ -74,7 +75,7 @@ def release(
     policy = course.policy()
     due = blocks.due_by(policy, now)
     for name in names:
-        write_source(course, name, due, repo)
+        write_source(course, name, due)
         with nbg.quiet_logs():
             result = api.generate_assignment(name)
         if not result.get("success"):
@@ -83,20 +84,18 @@ def release(
         write_grading_template(course, name)
         write_grading_checks(course, name)
         if self_study:
-            write_self_study(course, name, execute=execute_solutions, repo=repo)
+            write_self_study(course, name, execute=execute_solutions)
         if progress:
             progress(name)
     return names
 
 
-def write_source(
-    course: Course, name: str, due: Callable[[str], bool] | None = None, repo: Path = REPO
-) -> Path:
+def write_source(course: Course, name: str, due: Callable[[str], bool] | None = None) -> Path:
     """``course/source/<name>/``: the lesson's source notebook as released (building blocks
     by ``due``, default: nothing due) and its visible check data."""
     src = course.path("source", name)
     src.mkdir(parents=True, exist_ok=True)
-    nb = nbformat.read(repo / "notebooks" / name / f"{name}.ipynb", as_version=4)
+    nb = nbformat.read(lessons.source(name), as_version=4)
     nb = blocks.for_release(nb, due or (lambda lesson: False))
     target = src / f"{name}.ipynb"
     target.write_text(render(nb), encoding="utf-8")
@@ -176,7 +175,7 @@ def _set_deadline(course: Course, name: str, deadline: object) -> None:
         gb.update_or_create_assignment(name, duedate=due)
 
 
-def write_self_study(course: Course, name: str, *, execute: bool = True, repo: Path = REPO) -> Path:
+def write_self_study(course: Course, name: str, *, execute: bool = True) -> Path:
     """Student notebook (building blocks provided) and its check data, plus the lesson with
     worked solutions (HTML) for self-learners.
 
@@ -190,7 +189,7 @@ def write_self_study(course: Course, name: str, *, execute: bool = True, repo: P
 
     out = course.path("self-study", name)
     out.mkdir(parents=True, exist_ok=True)
-    original = nbformat.read(repo / "notebooks" / name / f"{name}.ipynb", as_version=4)
+    original = nbformat.read(lessons.source(name), as_version=4)
     student = nbformat.read(course.path("release", name, f"{name}.ipynb"), as_version=4)
     blocks.provided(student, original)
     nbformat.write(student, out / f"{name}.ipynb")
