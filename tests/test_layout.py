@@ -90,3 +90,16 @@ def test_no_import_circle_in_the_autograder() -> None:
 def test_no_import_of_ours_inside_a_function() -> None:
     _, inner = _graph()
     assert [(a, b) for a, b, _ in inner if (a, b) not in LAZY] == []
+
+
+def test_a_course_config_written_before_the_move_is_repointed(tmp_path: Path) -> None:
+    """nbgrader skips a missing ``load_subconfig`` file silently: a course made before the
+    config moved would lose the sandboxed executor. Loading the course repoints it."""
+    from autograder.nbgrader_glue import nbg
+
+    old = ROOT / "autograder" / "nbgrader_config.py"
+    own = tmp_path / "nbgrader_config.py"
+    own.write_text(f"c = get_config()\nload_subconfig({str(old)!r})\n", encoding="utf-8")
+    config = nbg.load_config(tmp_path)
+    assert "SandboxedExecute" in str(config.Autograde.autograde_preprocessors)
+    assert f"load_subconfig({str(nbg.CONFIG_FILE)!r})" in own.read_text(encoding="utf-8")

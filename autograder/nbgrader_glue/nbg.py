@@ -38,6 +38,8 @@ def load_config(course: Path, db_url: str | None = None, extra: Config | None = 
     ``db_url`` overrides the file's.
     """
     own = course / "nbgrader_config.py"
+    if own.exists():
+        repair_course_config(own)
     where = own if own.exists() else CONFIG_FILE
     config = PyFileConfigLoader(where.name, path=str(where.parent)).load_config()
     config.CourseDirectory.root = str(course.resolve())
@@ -65,6 +67,25 @@ def write_course_config(course: Path) -> Path:
             encoding="utf-8",
         )
     return own
+
+
+#: The line a course's config includes ours with, as ``write_course_config`` writes it.
+_INCLUDE = re.compile(r"^load_subconfig\((['\"])(?P<path>[^'\"]*nbgrader_config\.py)\1\)", re.M)
+
+
+def repair_course_config(own: Path) -> None:
+    """Point a course config written before the course's config file moved (to
+    ``autograder/nbgrader_glue/``) at where it is now: nbgrader ignores a missing
+    ``load_subconfig`` file silently, which would drop the sandbox and the redaction."""
+    text = own.read_text(encoding="utf-8")
+    match = _INCLUDE.search(text)
+    if match is None or Path(match["path"]).exists():
+        return
+    if Path(match["path"]).parent.name != "autograder":  # not the file we wrote: leave it
+        return
+    fixed = f"load_subconfig({str(CONFIG_FILE)!r})"
+    own.write_text(text[: match.start()] + fixed + text[match.end() :], encoding="utf-8")
+    logging.getLogger(__name__).warning("%s now includes %s", own, CONFIG_FILE)
 
 
 def ensure_alembic_on_path() -> None:
