@@ -1,7 +1,15 @@
 """autograder: the instructor pipeline on nbgrader.
 
 submission -> collect (file checks) -> sandboxed nbgrader run -> verification of the
-student's functions out of process -> gradebook -> feedback and reports.
+student's functions out of process -> scoring -> gradebook and results -> feedback,
+reports, exports.
+
+Packages: ``commands`` (what the user runs), ``stages`` (release, collect, grade, feedback,
+report, export), ``grading`` (one submission: tasks, workers, verification, scoring, the
+gradebook and results), ``sandbox`` (the trust boundary; ``sandbox/inside``: the files run
+inside it, untrusted territory), ``nbgrader_glue``, ``pages`` (what we render) and
+``lessons`` (the lessons as package data). ``course``, ``console`` and ``csvsafe`` serve
+them all.
 """
 
 import sys
