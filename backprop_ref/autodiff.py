@@ -12,7 +12,7 @@ The rules are pure functions first (:func:`unbroadcast`, :func:`add_backward`,
 :func:`~backprop_ref.layers.relu_backward`), then :class:`Tensor` calls them; the last two
 functions build lesson 5's network and a residual block with the engine. The attribute
 names (``data``, ``grad``, ``name``, ``_parents``, ``_op``, ``_backward``) are those of the
-lesson's skeleton, so :func:`backprop_ref.graphs.trace` draws either engine.
+lesson's skeleton, so :func:`backprop_kit.graphs.trace` draws either engine.
 """
 
 from __future__ import annotations

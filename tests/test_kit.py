@@ -152,7 +152,8 @@ def _other_npz() -> bytes:
 
 def test_importing_the_kit_imports_no_answers() -> None:
     code = (
-        "import sys, backprop_kit, backprop_kit.plots, backprop_kit.data, backprop_kit.params\n"
+        "import sys, backprop_kit, backprop_kit.plots, backprop_kit.graphs,"
+        " backprop_kit.data, backprop_kit.params\n"
         "from backprop_kit import check, gradcheck, specs\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('backprop_ref', 'autograder', 'nbgrader')))"

@@ -60,6 +60,10 @@ def test_lesson_03_is_converted() -> None:
     assert "03_linear_layer" in CONVERTED
 
 
+def test_lessons_06_to_08_are_converted() -> None:
+    assert {"06_autodiff", "07_normalisation", "08_convolution"} <= set(CONVERTED)
+
+
 @functools.cache
 def _solutions(lesson: str) -> dict[str, Any]:
     return _solution_namespace(lesson)

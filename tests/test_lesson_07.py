@@ -26,11 +26,14 @@ from backprop_kit.harness import dumps, loads
 from backprop_ref.specs import LESSONS
 from backprop_ref.specs.core import check_function
 from backprop_ref.specs.l07_normalisation import EXPECT, cases
-from tests.lessons import expect_scores, make_course, mutants, source_path
+from tests.lessons import make_course, mutants, source_path
 
 LESSON = "07_normalisation"
 VERIFY_SEEDS = (20261126, 7, 11, 12345)
 SPEC_DIR = Path(__file__).resolve().parents[1] / "backprop_ref" / "specs" / "l07_normalisation"
+CARD_MODULE = (
+    Path(__file__).resolve().parents[1] / "kit" / "backprop_kit" / "specs" / "l07_normalisation.py"
+)
 
 
 def _namespace(source: str | None = None) -> dict[str, Any]:
@@ -115,9 +118,9 @@ def test_expected_values_are_plain_data() -> None:
 
 
 def test_judges_only_compare() -> None:
-    """judges.py imports no reference answer: only numpy, the spec core and judging
-    helpers, the gradient checker's diagnose, and the lesson's words."""
-    tree = ast.parse((SPEC_DIR / "judges.py").read_text(encoding="utf-8"))
+    """The judges (the kit's card module) import no reference answer: only numpy and the
+    kit's comparison tools (nothing from backprop_ref); the lesson's words import nothing."""
+    tree = ast.parse(CARD_MODULE.read_text(encoding="utf-8"))
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
@@ -129,11 +132,11 @@ def test_judges_only_compare() -> None:
         "collections.abc",
         "typing",
         "numpy",
-        "backprop_ref.gradcheck",
-        "backprop_ref.specs.core",
+        "backprop_kit.cards",
+        "backprop_kit.gradcheck",
         "backprop_kit.harness",
         "backprop_kit.judging",
-        "backprop_ref.specs.l07_normalisation",
+        "backprop_kit.verdicts",
     }
     assert imported <= allowed, imported - allowed
     words = ast.parse((SPEC_DIR / "words.py").read_text(encoding="utf-8"))
@@ -152,8 +155,8 @@ def test_a_backward_is_judged_without_the_students_forward() -> None:
 def test_hidden_only_mutants_lose_exactly_their_points_when_graded(tmp_path: Path) -> None:
     """One hidden-only mutant per function, in one submission. Stock nbgrader gives their
     visible cells full marks and their hidden cells 0; verification fails exactly those
-    functions; combined as ``grade`` combines them, each loses exactly its own points (and
-    its cells are flagged: the notebook's visible test and verification disagree)."""
+    functions; combined as ``grade`` combines them (each test cell scored by the verification
+    of its own kind), each loses exactly its hidden cell's points, as nbgrader said."""
     course = make_course(tmp_path, LESSON)
     table = mutants(LESSON)
     lesson = LESSONS[LESSON]
@@ -175,12 +178,13 @@ def test_hidden_only_mutants_lose_exactly_their_points_when_graded(tmp_path: Pat
     failed = {name for name, v in verification.verdicts.items() if not v.passed}
     assert failed == set(chosen)
     out = TaskResult(
-        "hidden_only",
-        LESSON,
-        True,
-        grades=dict(kernel),
-        verification={n: (v.passed, v.message) for n, v in verification.verdicts.items()},
+        "hidden_only", LESSON, True, grades=dict(kernel), verification=verification.verdicts
     )
-    result = combine(lesson, "hidden_only", out, {})
+    result = combine(lesson, "hidden_only", out)
     scores = {c.grade_id: c.score for c in result.cells if c.grade_id in stock}
-    assert scores == expect_scores(lesson, set(chosen))
+    # each test cell is scored by the verification of its own kind: the visible cell keeps
+    # its points (fresh visible cases pass), the hidden cell loses them, as nbgrader said
+    assert scores == stock
+    for fn in chosen:
+        stages = verification.verdicts[fn].stages
+        assert stages["visible"].passed and not stages["hidden"].passed, fn

@@ -18,10 +18,32 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from autograder.lessons import points_tables
+
 #: Cell metadata keys jupytext adds for its own round trip; nbgrader needs none of them.
 _JUPYTEXT_KEYS = ("lines_to_next_cell", "lines_to_end_of_cell_marker", "cell_marker")
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def notation(root: Path) -> str:
+    """The course's notation block (``notebooks/NOTATION.md``): the README states it, and
+    every lesson carries it verbatim as a markdown cell near its top (a test checks both)."""
+    return (root / "notebooks" / "NOTATION.md").read_text(encoding="utf-8").strip()
+
+
+def notation_cell(root: Path) -> str:
+    """The notation block as a py:percent markdown cell, ready to paste into a lesson."""
+    lines = notation(root).splitlines()
+    return "# %% [markdown]\n" + "\n".join(f"# {line}".rstrip() for line in lines) + "\n"
+
+
+def notation_problems(root: Path, nb: nbformat.NotebookNode) -> list[str]:
+    """The lesson must carry the notation block verbatim, in a markdown cell of its own."""
+    block = notation(root)
+    if any(c.cell_type == "markdown" and c.source.strip() == block for c in nb.cells):
+        return []
+    return ["no markdown cell holds notebooks/NOTATION.md verbatim (--notation prints it)"]
 
 
 def lesson_dirs(root: Path) -> list[Path]:
@@ -66,26 +88,39 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="repository root")
     parser.add_argument("--check", action="store_true", help="only report notebooks out of date")
+    parser.add_argument(
+        "--notation",
+        action="store_true",
+        help="print the notation block as a py:percent cell (to paste into a new lesson)",
+    )
     args = parser.parse_args(argv)
-    stale = []
+    if args.notation:
+        print(notation_cell(args.root), end="")
+        return 0
+    stale, problems = [], []
     for folder in lesson_dirs(args.root):
         py = folder / f"{folder.name}.py"
         if not py.exists():
             continue
         ipynb = py.with_suffix(".ipynb")
-        text = render(build(py))
+        nb = build(py)
+        problems += [f"{py.name}: {p}" for p in notation_problems(args.root, nb)]
+        problems += [f"{py.name}: {p}" for p in points_tables.table_problems(nb)]
+        text = render(nb)
         if ipynb.exists() and ipynb.read_text(encoding="utf-8") == text:
             continue
         stale.append(ipynb)
         if not args.check:
             ipynb.write_text(text, encoding="utf-8")
             print(f"built {ipynb}")
+    if problems:
+        print("the lessons disagree with the course's single sources:", *problems, sep="\n  ")
     if args.check and stale:
         print("out of date (run `make notebooks`):", *map(str, stale), sep="\n  ")
         return 1
     if not args.check:
         write_checks(args.root)
-    return 0
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

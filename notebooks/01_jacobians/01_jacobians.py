@@ -8,6 +8,7 @@
 
 # %% [markdown]
 # # Lesson 1: Jacobians and the chain rule
+# *The derivative of a vector function is a matrix, and derivatives compose by products*
 #
 # Backpropagation is the chain rule, applied to a network and organised so that it is
 # cheap. Before we can organise it we have to be precise about two things: what *the
@@ -15,7 +16,9 @@
 # one), and how the derivatives of two functions combine when one is applied after the
 # other. That is this lesson. Everything later in the course is built on it.
 #
-# **Learning goals.** By the end of this lesson you can
+# ## Learning goals
+#
+# After this lesson you can
 #
 # 1. write the derivative of $f:\mathbb{R}^n\to\mathbb{R}^m$ as its $m\times n$ Jacobian
 #    matrix and say what each row and each column of it means;
@@ -29,16 +32,22 @@
 #    and turn "row times Jacobian" into a vector-Jacobian product;
 # 6. explain why real backpropagation never builds these Jacobians.
 #
-# **What you hand in.** Seven small functions (16 points, graded automatically) and one
-# written derivation (4 points, graded by hand). Expect about two hours.
+# ## What is graded
 #
-# | section | graded | points (visible + hidden tests) |
+# Seven small functions, graded automatically, and one written derivation, graded by hand.
+# Expect about two hours.
+#
+# | part | graded | points |
 # | --- | --- | --- |
-# | 2 · Computing a Jacobian numerically | `numerical_jacobian` | 2 + 2 |
-# | 3 · Element-wise functions | `jacobian_tanh` | 1 + 1 |
-# | 4 · Softmax | written: the softmax Jacobian; `jacobian_softmax` | 4 by hand; 2 + 1 |
-# | 5 · The chain rule | `chain_rule_shapes`; `chain_rule_jacobian` | 1; 2 + 1 |
-# | 6 · From Jacobians to gradients | `gradient_shapes`; `vector_jacobian_product` | 1; 1 + 1 |
+# | 2. Computing a Jacobian numerically | `numerical_jacobian` | 2 + 2 hidden |
+# | 3. Element-wise functions | `jacobian_tanh` | 1 + 1 hidden |
+# | 4. Softmax | written: the softmax Jacobian | 4 by hand |
+# | 4. Softmax | `jacobian_softmax` | 2 + 1 hidden |
+# | 5. The chain rule | `chain_rule_shapes` | 1 |
+# | 5. The chain rule | `chain_rule_jacobian` | 2 + 1 hidden |
+# | 6. From Jacobians to the gradients in code | `gradient_shapes` | 1 |
+# | 6. From Jacobians to the gradients in code | `vector_jacobian_product` | 1 + 1 hidden |
+# | total | 7 functions, 1 written answer | 16 + 4 by hand |
 #
 # **How the exercises work.** Each exercise is a function with a docstring. Replace
 # `# YOUR CODE HERE` and `raise NotImplementedError()` with your code, run the cell, then
@@ -47,7 +56,42 @@
 # looks wrong. Hidden tests run the same checks on other shapes and inputs when your
 # notebook is graded, so make your functions work for any size, not just for the examples.
 # Inside the graded functions use only `numpy` (as `np`), `math` and functions you define
-# in this notebook; do not rename them or change their arguments.
+# in this notebook; do not rename them or change their arguments. Run the set-up cell
+# first.
+
+# %% [markdown]
+# ## Notation
+#
+# The same in every lesson and in the README.
+#
+# - A **batch** holds $N$ examples, one per **row**.
+# - A network has $K$ layers, numbered $l = 1, \dots, K$. Layer $l$ maps its input
+#   $x^l \in \mathbb{R}^{N \times M^{l-1}}$ to its output
+#   $y^l = y^l(x^l; W^l) \in \mathbb{R}^{N \times M^l}$, where $W^l$ stands for all of the
+#   layer's parameters. The output is the next layer's input, $x^{l+1} = y^l$. The data is
+#   $x^1$, with $M^0$ features, and the loss $L(y^K)$ is one number. The widths are
+#   `sizes = [M^0, M^1, ..., M^K]`.
+# - In the networks of lessons 5 and 6 a layer is an affine map and an activation: the pre-activation
+#   $z^l = x^l W^l + b^l$, with $W^l \in \mathbb{R}^{M^{l-1} \times M^l}$ and
+#   $b^l \in \mathbb{R}^{M^l}$ (`W1, b1, ..., WK, bK` in code), then $y^l = \mathrm{relu}(z^l)$,
+#   except for the last layer, whose output is the scores, $y^K = z^K$.
+# - For one layer we drop the $l$: $x \in \mathbb{R}^{N \times M_\text{in}}$ and
+#   $y \in \mathbb{R}^{N \times M_\text{out}}$, with $M_\text{in} = M^{l-1}$ and
+#   $M_\text{out} = M^l$. Code comments and docstrings have no superscripts: they write
+#   $M^l$ as `M_l` and the layer sizes as `M_in`, `M_out`.
+# - Backward, from $\frac{dL}{dy^K}$ (the loss gives it) down to layer 1:
+#   $\frac{dL}{dW^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dW^l}$ and
+#   $\frac{dL}{dx^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dx^l}$, which is
+#   $\frac{dL}{dy^{l-1}}$ since $x^l = y^{l-1}$.
+# - One derivative, two layouts: in the math (Jacobian layout, one row per output)
+#   $\frac{dL}{dy}$ has the transposed shape of $y$, $M_\text{out} \times N$; in code the
+#   array `dL_dy` has the shape of `y`, $N \times M_\text{out}$.
+# - Indices count from 1 in the math (the first example, feature, class or layer is number
+#   1) and from 0 in code (the first row is `x[0]`; class labels run from `0` to `C - 1`).
+#
+# The lecture notes write a layer as $x^l \to y^l(x^l; W^l)$ but start at
+# $y^0 = y^0(x^0; W^1)$; here a layer's input, output and parameters all carry its number,
+# from 1, so the notes' first layer $y^0(x^0; W^1)$ is our $y^1(x^1; W^1)$.
 
 # %%
 import math
@@ -73,7 +117,7 @@ np.set_printoptions(precision=4, suppress=True)
 # $$
 # f(x_0 + \Delta) = f(x_0) + J\,\Delta + o(\lVert\Delta\rVert),
 # \qquad J = \frac{df}{dx}(x_0) \in \mathbb{R}^{m\times n},
-# \qquad J_{ik} = \frac{\partial f_i}{\partial x_k}(x_0).
+# \qquad J_{ij} = \frac{\partial f_i}{\partial x_j}(x_0).
 # $$
 #
 # $J$ is the **Jacobian** of $f$ at $x_0$ (the *differential* of $f$ at $x_0$ written as a
@@ -82,9 +126,9 @@ np.set_printoptions(precision=4, suppress=True)
 # $\mathbb{R}^m$ of the output:
 #
 # * row $i$ holds the partial derivatives of the single output $f_i$ with respect to every
-#   input: how $f_i$ reacts to each $x_k$;
-# * column $k$ is how *all* outputs move when only $x_k$ moves: $J e_k$, where $e_k$ is the
-#   $k$-th unit vector.
+#   input: how $f_i$ reacts to each $x_j$;
+# * column $j$ is how *all* outputs move when only $x_j$ moves: $J e_j$, where $e_j$ is the
+#   $j$-th unit vector.
 #
 # The term $o(\lVert\Delta\rVert)$ says the error of the approximation shrinks *faster*
 # than $\Delta$: this is what makes $J$ the derivative rather than just some matrix. We will
@@ -144,8 +188,8 @@ print("df/dx(x0) =\n", jac_example(x0))
 #    transpose, the column $\nabla L$, is what we usually call the gradient. Section 6 is
 #    about this difference.
 # 3. $A$ itself, $3\times 4$: $f(x_0+\Delta) = Ax_0 + A\Delta$ exactly, with no error term.
-# 4. Only the diagonal: $y_i$ depends on $x_i$ alone, so $\partial y_i/\partial x_k = 0$ for
-#    $k\neq i$. The Jacobian is $\operatorname{diag}(\sigma'(x_1),\dots,\sigma'(x_n))$.
+# 4. Only the diagonal: $y_i$ depends on $x_i$ alone, so $\partial y_i/\partial x_j = 0$ for
+#    $j\neq i$. The Jacobian is $\operatorname{diag}(\sigma'(x_1),\dots,\sigma'(x_n))$.
 #
 # </details>
 
@@ -153,27 +197,27 @@ print("df/dx(x0) =\n", jac_example(x0))
 # ## 2. Computing a Jacobian numerically
 #
 # Deriving a Jacobian by hand is error-prone, so we want an independent way to compute it,
-# using nothing but evaluations of $f$. Column $k$ of $J$ is the rate of change of $f$
-# along $e_k$. Taylor's theorem along that direction, with a small step $h$, gives
+# using nothing but evaluations of $f$. Column $j$ of $J$ is the rate of change of $f$
+# along $e_j$. Taylor's theorem along that direction, with a small step $h$, gives
 #
 # $$
-# f(x + h e_k) = f(x) + h\,J e_k + \tfrac{h^2}{2}\,f''_{kk} + \tfrac{h^3}{6}\,f'''_{kkk}
+# f(x + h e_j) = f(x) + h\,J e_j + \tfrac{h^2}{2}\,f''_{jj} + \tfrac{h^3}{6}\,f'''_{jjj}
 # + \dots
 # $$
 #
-# where $f''_{kk}$ and $f'''_{kkk}$ are the vectors of second and third derivatives of $f$
-# along $e_k$. Dividing by $h$ gives the **forward difference**:
+# where $f''_{jj}$ and $f'''_{jjj}$ are the vectors of second and third derivatives of $f$
+# along $e_j$. Dividing by $h$ gives the **forward difference**:
 #
 # $$
-# \frac{f(x+he_k) - f(x)}{h} = J e_k + \tfrac{h}{2} f''_{kk} + \dots
+# \frac{f(x+he_j) - f(x)}{h} = J e_j + \tfrac{h}{2} f''_{jj} + \dots
 # \qquad\text{(error } O(h)\text{)}.
 # $$
 #
-# Write the same expansion for $f(x - he_k)$: the even powers of $h$ keep their sign and
+# Write the same expansion for $f(x - he_j)$: the even powers of $h$ keep their sign and
 # the odd ones flip. Subtracting the two cancels $f(x)$ *and* the $h^2$ term:
 #
 # $$
-# \frac{f(x+he_k) - f(x-he_k)}{2h} = J e_k + \tfrac{h^2}{6} f'''_{kkk} + \dots
+# \frac{f(x+he_j) - f(x-he_j)}{2h} = J e_j + \tfrac{h^2}{6} f'''_{jjj} + \dots
 # \qquad\text{(error } O(h^2)\text{)}.
 # $$
 #
@@ -188,8 +232,8 @@ print("df/dx(x0) =\n", jac_example(x0))
 # ### Exercise 1: `numerical_jacobian` (4 points)
 #
 # Implement the central-difference Jacobian. Build it column by column: for each input
-# $k$, perturb a **copy** of $x$ by $\pm h$ in entry $k$, evaluate $f$ at both points, and
-# store the difference quotient as column $k$.
+# $j$, perturb a **copy** of $x$ by $\pm h$ in entry $j$, evaluate $f$ at both points, and
+# store the difference quotient as column $j$.
 #
 # Two traps. Your function must leave the caller's `x` unchanged (the tests check it, to
 # the last bit: adding $h$ and subtracting it again does not always give back the same
@@ -300,12 +344,12 @@ plt.show()
 # depends on $x_i$ only, the Jacobian is diagonal:
 #
 # $$
-# \frac{\partial y_i}{\partial x_k} = \delta_{ik}\,\tanh'(x_i),
+# \frac{\partial y_i}{\partial x_j} = \delta_{ij}\,\tanh'(x_i),
 # \qquad
 # \frac{dy}{dx} = \operatorname{diag}\bigl(\tanh'(x_1), \dots, \tanh'(x_n)\bigr),
 # $$
 #
-# where $\delta_{ik}$ is 1 when $i=k$ and 0 otherwise. With
+# where $\delta_{ij}$ is 1 when $i=j$ and 0 otherwise. With
 # $\tanh = \sinh/\cosh$ and the quotient rule,
 # $\tanh' = (\cosh^2 - \sinh^2)/\cosh^2 = 1 - \tanh^2$: the derivative is computed from the
 # *output* of tanh, which a network has at hand anyway.
@@ -363,7 +407,7 @@ check("jacobian_tanh", jacobian_tanh, hidden=True)
 #
 # 1. Derive $\dfrac{\partial p_i}{\partial z_j}$, treating the cases $i=j$ and $i\neq j$
 #    separately, and write both as one formula in terms of $p$ (use $\delta_{ij}$).
-#    *Hint:* the quotient rule works; differentiating $\log p_i = z_i - \log\sum_k e^{z_k}$
+#    *Hint:* the quotient rule works; differentiating $\log p_i = z_i - \log\sum_c e^{z_c}$
 #    is shorter.
 # 2. Write the whole Jacobian $\frac{dp}{dz}$ as a matrix expression in the column vector
 #    $p$ (no indices, no sums).
@@ -376,22 +420,24 @@ check("jacobian_tanh", jacobian_tanh, hidden=True)
 # ### BEGIN SOLUTION
 # **Model answer.**
 #
-# 1. $\log p_i = z_i - \log\sum_k e^{z_k}$. Differentiating with respect to $z_j$:
-#    $\frac{1}{p_i}\frac{\partial p_i}{\partial z_j} = \delta_{ij} - \frac{e^{z_j}}{\sum_k
-#    e^{z_k}} = \delta_{ij} - p_j$, so
+# 1. $\log p_i = z_i - \log\sum_c e^{z_c}$. Differentiating with respect to $z_j$:
+#    $\frac{1}{p_i}\frac{\partial p_i}{\partial z_j} = \delta_{ij} - \frac{e^{z_j}}{\sum_c
+#    e^{z_c}} = \delta_{ij} - p_j$, so
 #    $$\frac{\partial p_i}{\partial z_j} = p_i(\delta_{ij} - p_j) =
 #    \begin{cases} p_i(1-p_i) & i=j,\\ -p_ip_j & i\neq j.\end{cases}$$
-#    (Quotient rule: with $S=\sum_k e^{z_k}$, $\partial p_i/\partial z_j =
+#    (Quotient rule: with $S=\sum_c e^{z_c}$, $\partial p_i/\partial z_j =
 #    (\delta_{ij}e^{z_i}S - e^{z_i}e^{z_j})/S^2$, the same.)
 # 2. $\dfrac{dp}{dz} = \operatorname{diag}(p) - p\,p^\top$ (symmetric, $n\times n$).
 # 3. $\sum_i \partial p_i/\partial z_j = p_j - p_j\sum_i p_i = p_j - p_j = 0$. It had to be:
 #    $\sum_i p_i = 1$ for every $z$, so no change of any $z_j$ can change the sum, and the
-#    column sum is exactly the rate of change of $\sum_i p_i$ with $z_j$. (Equivalently, by
-#    symmetry, $\frac{dp}{dz}\mathbf{1} = 0$: shifting all scores together changes nothing.)
+#    column sum is exactly the rate of change of $\sum_i p_i$ with $z_j$. (Another route:
+#    shifting all scores together changes nothing, so $\frac{dp}{dz}\mathbf{1} = 0$, which
+#    says that every *row* sums to zero; the Jacobian is symmetric, so every column does
+#    too. Shift invariance alone gives the rows, not the columns.)
 # 4. $\frac{e^{z_i-c}}{\sum_j e^{z_j-c}} = \frac{e^{-c}e^{z_i}}{e^{-c}\sum_j e^{z_j}} =
-#    p_i$. With $c=\max_j z_j$ every exponent $z_j - c\le 0$, so every $e^{z_j-c}\le 1$
-#    (no overflow), and the largest one is $e^0 = 1$, so the denominator is at least 1
-#    (no division by zero even when the other terms underflow to 0).
+#    p_i$. With $c=\max_j z_j$ every exponent $z_j - c\le 0$, so every $e^{z_j-c}\le 1$:
+#    no overflow. (A bonus, not asked: the largest term is $e^0 = 1$, so the denominator
+#    is at least 1 and never underflows to a division by zero.)
 #
 # **Marking guide (4 points, 1 per part).**
 # 1. Correct $\partial p_i/\partial z_j$ in both cases, with working (quotient rule or log
@@ -399,10 +445,12 @@ check("jacobian_tanh", jacobian_tanh, hidden=True)
 #    working.
 # 2. $\operatorname{diag}(p) - pp^\top$ or an equivalent matrix expression
 #    ($\operatorname{diag}(p)(I - \mathbf{1}p^\top)$ is fine). Not $p^\top p$ (a number).
-# 3. The computation of the column sum and a reason based on $\sum_i p_i = 1$ (or on the
-#    invariance to shifting all scores). Half a point for either one.
-# 4. The cancellation of $e^{-c}$, and both facts: exponents $\le 0$ (no overflow) and a
-#    denominator $\ge 1$. Half a point if only the overflow is addressed.
+# 3. The computation of the column sum (half a point) and a reason for it (half a point):
+#    $\sum_i p_i = 1$ for every $z$, or shift invariance together with the symmetry of
+#    $\frac{dp}{dz}$. Shift invariance alone shows that the *rows* sum to zero, not the
+#    columns: no half point for it without the symmetry.
+# 4. The cancellation of $e^{-c}$ (half a point) and exponents $\le 0$, hence no overflow
+#    (half a point). The denominator $\ge 1$ is not asked for and not required.
 # ### END SOLUTION
 
 # %% [markdown]
@@ -490,8 +538,17 @@ print("column sums at T = 1 (your answer to part 3):", J_1.sum(axis=0))
 # softmax becomes confident ($T = 0.2$) the whole Jacobian fades towards zero: with
 # $p\approx e_1$, $\operatorname{diag}(p) - pp^\top \approx 0$. A saturated softmax passes
 # almost no signal back to its scores; the same happens to tanh at large $\lvert x\rvert$.
-# This is one face of the *vanishing gradient* problem, and a reason Lesson 4 never
-# backpropagates through softmax on its own but through softmax and cross-entropy together.
+# This is one face of the *vanishing gradient* problem.
+#
+# Does a confident classifier then stop learning when it is wrong? No: the cross-entropy
+# loss $L = -\log p_c$ ($c$ the correct class) that follows softmax in lesson 4 has the
+# derivative $-1/p_c$, which grows exactly as fast as the Jacobian's entries shrink, and
+# the product is $p - \text{one-hot}$, as large as the mistake. Lesson 4 computes softmax
+# and cross-entropy as one fused step, but that changes nothing in the mathematics: the
+# chain rule through the two gives the same $p - \text{one-hot}$. It matters only in
+# floating point. At $z = [0, 800]$ with $c = 1$, $p_1 \approx e^{-800}$ underflows to 0,
+# so the unfused chain multiplies $-1/p_1 = -\infty$ by Jacobian entries that are exactly 0
+# and returns `nan`; the fused formula returns $[-1, 1]$.
 
 # %% [markdown]
 # ## 5. The chain rule
@@ -524,12 +581,12 @@ print("column sums at T = 1 (your answer to part 3):", J_1.sum(axis=0))
 # * **Where.** $\frac{dg}{dy}$ is evaluated at $f(x_0)$, the point where $g$ is applied,
 #   not at $x_0$.
 # * **What.** The "$\cdot$" is a matrix product, not an element-wise one: every path from
-#   an input $x_k$ through any intermediate $y_j$ to an output $g_i$ contributes,
-#   $\frac{\partial g_i}{\partial x_k} = \sum_j \frac{\partial g_i}{\partial y_j}
-#   \frac{\partial y_j}{\partial x_k}$.
+#   an input $x_j$ through any intermediate $y_q$ to an output $g_i$ contributes,
+#   $\frac{\partial g_i}{\partial x_j} = \sum_{q=1}^{m} \frac{\partial g_i}{\partial y_q}
+#   \frac{\partial y_q}{\partial x_j}$.
 #
 # A network is a long composition. In the course notation, layer $l$ maps
-# $x^l\in\mathbb{R}^{N\times M^l}$ to $y^l = y^l(x^l; W^l)$, the next layer takes
+# $x^l\in\mathbb{R}^{N\times M^{l-1}}$ to $y^l = y^l(x^l; W^l)$, the next layer takes
 # $x^{l+1} = y^l$, and the loss is $L(y^K)$. Applying the chain rule repeatedly,
 #
 # $$
@@ -546,7 +603,7 @@ print("column sums at T = 1 (your answer to part 3):", J_1.sum(axis=0))
 # Every product must be dimensionally consistent, exactly as here.)
 
 # %% [markdown]
-# ### Exercise 4: predict the shapes (1 point)
+# ### Exercise 4: `chain_rule_shapes`, predict the shapes (1 point)
 #
 # For $f:\mathbb{R}^n\to\mathbb{R}^m$ and $g:\mathbb{R}^m\to\mathbb{R}^k$, return the shapes
 # of the three Jacobians in the boxed formula, as tuples of ints.
@@ -608,37 +665,37 @@ check("chain_rule_jacobian", chain_rule_jacobian, hidden=True)
 # %% [markdown]
 # ### Worked example: a tiny network, end to end
 #
-# Take $x\in\mathbb{R}^4$, a layer $u = Wx$ with $W\in\mathbb{R}^{3\times 4}$, then
+# Take $x\in\mathbb{R}^4$, a layer $u = Ax$ with a matrix $A\in\mathbb{R}^{3\times 4}$, then
 # $a = \tanh(u)$, then $p = \operatorname{softmax}(a)$. That is a chain of three functions,
 # and the chain rule applies twice:
 #
 # $$
 # \frac{dp}{dx} = \underbrace{\frac{dp}{da}}_{3\times 3}\;
 # \underbrace{\frac{da}{du}}_{3\times 3}\;\underbrace{\frac{du}{dx}}_{3\times 4}
-# = \operatorname{jacobian\_softmax}(a)\cdot\operatorname{jacobian\_tanh}(u)\cdot W.
+# = \operatorname{jacobian\_softmax}(a)\cdot\operatorname{jacobian\_tanh}(u)\cdot A.
 # $$
 #
-# We first build the Jacobian of the layer $x\mapsto\tanh(Wx)$ with `chain_rule_jacobian`
-# (the Jacobian of $x\mapsto Wx$ is $W$ everywhere), then compose it with softmax, and
+# We first build the Jacobian of the layer $x\mapsto\tanh(Ax)$ with `chain_rule_jacobian`
+# (the Jacobian of $x\mapsto Ax$ is $A$ everywhere), then compose it with softmax, and
 # compare with finite differences of the whole network.
 
 # %%
-W = np.random.default_rng(1).standard_normal((3, 4))
+A = np.random.default_rng(1).standard_normal((3, 4))
 x_net = np.array([0.5, -1.0, 2.0, 0.1])
 
 
 def layer(x):
-    """x -> tanh(W x): R^4 -> R^3."""
-    return np.tanh(W @ x)
+    """x -> tanh(A x): R^4 -> R^3."""
+    return np.tanh(A @ x)
 
 
 def jac_layer(x):
-    """Jacobian of the layer: the chain rule for tanh after x -> W x."""
-    return chain_rule_jacobian(jacobian_tanh, lambda v: W, lambda v: W @ v, x)
+    """Jacobian of the layer: the chain rule for tanh after x -> A x."""
+    return chain_rule_jacobian(jacobian_tanh, lambda v: A, lambda v: A @ v, x)
 
 
 def network(x):
-    """x -> softmax(tanh(W x)): R^4 -> R^3."""
+    """x -> softmax(tanh(A x)): R^4 -> R^3."""
     a = layer(x)
     e = np.exp(a - a.max())
     return e / e.sum()
@@ -680,12 +737,13 @@ print("column sums (softmax outputs always sum to 1):", J_chain.sum(axis=0))
 # $$
 # \frac{dL}{dy^K}\in\mathbb{R}^{M_\text{out}\times N},\qquad
 # dL = \operatorname{tr}\Bigl(\frac{dL}{dy^K}\,dy^K\Bigr)
-# = \sum_{n,j}\frac{\partial L}{\partial y^K_{nj}}\,dy^K_{nj},
+# = \sum_{s=1}^{N}\sum_{j=1}^{M_\text{out}}\frac{\partial L}{\partial y^K_{sj}}\,dy^K_{sj},
 # $$
 #
 # so that the product $\frac{dL}{dy^K}\cdot dy^K$ pairs every entry of $dy^K$ with its
 # partial derivative. In code, `dL_dy` is the array of shape `(N, M_out)`, the shape of `y`,
-# with `dL_dy[n, j]` $= \partial L/\partial y^K_{nj}$: the transpose of the Jacobian-layout
+# with `dL_dy[s - 1, j - 1]` $= \partial L/\partial y^K_{sj}$ (example $s$, output $j$;
+# code counts from 0): the transpose of the Jacobian-layout
 # matrix. Storing gradients in the shape of their variable is what makes an update such as
 # `W -= lr * dL_dW` line up entry by entry. For example, the mean squared error
 # $L = \frac{1}{N}\sum_n\lVert y_n - t_n\rVert^2$ has `dL_dy = 2 * (y - t) / N`, an
@@ -696,7 +754,7 @@ print("column sums (softmax outputs always sum to 1):", J_chain.sum(axis=0))
 # row-times-Jacobian formula into code, a transpose appears.
 
 # %% [markdown]
-# ### Exercise 6: the two layouts (1 point)
+# ### Exercise 6: `gradient_shapes`, the two layouts (1 point)
 #
 # For a batch output $y^K$ of shape $N\times M_\text{out}$, return the shape of
 # $\frac{dL}{dy^K}$ in Jacobian layout and the shape of the array `dL_dy` in code.
@@ -851,9 +909,10 @@ print(f"at n = {sizes[-1]}: {stored[VIA_J][-1]:,} numbers instead of {stored[ELE
 # * Lesson 2 checks gradients with finite differences along random directions, again
 #   without ever forming a Jacobian.
 # * Lesson 3 writes down the 4-D tensor $\frac{dy}{dW}$ of the linear layer once, contracts
-#   it with $\frac{dL}{dy}$, and arrives at `dL_dW = x.T @ dL_dy`.
-# * Lesson 4 does the same for activations and losses (softmax with cross-entropy collapses
-#   to $p - \text{one-hot}$), and Lesson 5 chains the layers into a full backward pass.
+#   it with $\frac{dL}{dy}$, and arrives at a one-line matrix product for $\frac{dL}{dW}$.
+# * Lesson 4 does the same for activations and losses (the gradient of the mean softmax
+#   cross-entropy over a batch collapses to $(p - \text{one-hot})/N$), and Lesson 5 chains
+#   the layers into a full backward pass.
 
 # %% [markdown]
 # ## Summary

@@ -8,7 +8,7 @@
 
 # %% [markdown]
 # # Lesson 2: Gradient checking
-# ## Finite differences done right
+# *Finite differences done right*
 #
 # In the lessons that follow you will derive gradients by hand: $\frac{dL}{dW^l}$ and
 # $\frac{dL}{dx^l}$ for every layer of a network. A derivation can be wrong in ways that
@@ -22,7 +22,9 @@
 # into a gradient checker you can trust, which takes more care than it seems. A checker
 # that raises false alarms gets ignored, and one that misses real bugs is worse than none.
 #
-# **Learning goals.** By the end of this lesson you can
+# ## Learning goals
+#
+# After this lesson you can
 #
 # 1. compute the gradient of a scalar function of an array of any shape by central
 #    differences, without disturbing the point you differentiate at;
@@ -37,17 +39,19 @@
 #    the two slopes, and avoid false alarms there;
 # 6. check a gradient with a million entries along a few random directions.
 #
-# **What you hand in.** Four functions (12 points, graded automatically) and one written
-# derivation (3 points, graded by hand). Expect about 100 minutes.
+# ## What is graded
+#
+# Four functions, graded automatically, and one written derivation, graded by hand.
+# Expect about 100 minutes. Parts 5 (kinks) and 6 (random directions) are experiments.
 #
 # | part | graded | points |
 # | --- | --- | --- |
-# | 1 · The numerical gradient | `numerical_gradient` | 5 |
-# | 2 · How small should $h$ be? | written derivation; `optimal_step` | 3 + 2 |
-# | 3 · Comparing two gradients | `rel_error` | 3 |
-# | 4 · The gradient check | `gradient_check` | 2 |
-# | 5 · Kinks, 6 · Random directions | (experiments) | |
-# | total | | 15 |
+# | 1. The numerical gradient | `numerical_gradient` | 3 + 2 hidden |
+# | 2. How small should $h$ be? | written: where the bottom of the V lies | 3 by hand |
+# | 2. How small should $h$ be? | `optimal_step` | 1 + 1 hidden |
+# | 3. Comparing two gradients | `rel_error` | 2 + 1 hidden |
+# | 4. The gradient check | `gradient_check` | 1 + 1 hidden |
+# | total | 4 functions, 1 written answer | 12 + 3 by hand |
 #
 # **How the exercises work.** Each exercise is a function with a docstring. Replace
 # `# YOUR CODE HERE` and `raise NotImplementedError()` with your code, run the cell, then
@@ -58,6 +62,40 @@
 # at grading time. Inside the graded functions use only `numpy` (as `np`), `math` and
 # functions you define in this notebook; do not rename them or change their arguments.
 # Run the set-up cell first.
+
+# %% [markdown]
+# ## Notation
+#
+# The same in every lesson and in the README.
+#
+# - A **batch** holds $N$ examples, one per **row**.
+# - A network has $K$ layers, numbered $l = 1, \dots, K$. Layer $l$ maps its input
+#   $x^l \in \mathbb{R}^{N \times M^{l-1}}$ to its output
+#   $y^l = y^l(x^l; W^l) \in \mathbb{R}^{N \times M^l}$, where $W^l$ stands for all of the
+#   layer's parameters. The output is the next layer's input, $x^{l+1} = y^l$. The data is
+#   $x^1$, with $M^0$ features, and the loss $L(y^K)$ is one number. The widths are
+#   `sizes = [M^0, M^1, ..., M^K]`.
+# - In the networks of lessons 5 and 6 a layer is an affine map and an activation: the pre-activation
+#   $z^l = x^l W^l + b^l$, with $W^l \in \mathbb{R}^{M^{l-1} \times M^l}$ and
+#   $b^l \in \mathbb{R}^{M^l}$ (`W1, b1, ..., WK, bK` in code), then $y^l = \mathrm{relu}(z^l)$,
+#   except for the last layer, whose output is the scores, $y^K = z^K$.
+# - For one layer we drop the $l$: $x \in \mathbb{R}^{N \times M_\text{in}}$ and
+#   $y \in \mathbb{R}^{N \times M_\text{out}}$, with $M_\text{in} = M^{l-1}$ and
+#   $M_\text{out} = M^l$. Code comments and docstrings have no superscripts: they write
+#   $M^l$ as `M_l` and the layer sizes as `M_in`, `M_out`.
+# - Backward, from $\frac{dL}{dy^K}$ (the loss gives it) down to layer 1:
+#   $\frac{dL}{dW^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dW^l}$ and
+#   $\frac{dL}{dx^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dx^l}$, which is
+#   $\frac{dL}{dy^{l-1}}$ since $x^l = y^{l-1}$.
+# - One derivative, two layouts: in the math (Jacobian layout, one row per output)
+#   $\frac{dL}{dy}$ has the transposed shape of $y$, $M_\text{out} \times N$; in code the
+#   array `dL_dy` has the shape of `y`, $N \times M_\text{out}$.
+# - Indices count from 1 in the math (the first example, feature, class or layer is number
+#   1) and from 0 in code (the first row is `x[0]`; class labels run from `0` to `C - 1`).
+#
+# The lecture notes write a layer as $x^l \to y^l(x^l; W^l)$ but start at
+# $y^0 = y^0(x^0; W^1)$; here a layer's input, output and parameters all carry its number,
+# from 1, so the notes' first layer $y^0(x^0; W^1)$ is our $y^1(x^1; W^1)$.
 
 # %%
 import time
@@ -72,12 +110,11 @@ from backprop_kit.plots import course_style, plot_error_vs_step
 np.set_printoptions(precision=4, suppress=False)
 
 # %% [markdown]
-# ---
-# ## 1 · The numerical gradient
+# ## 1. The numerical gradient
 #
 # A network's parameters are arrays: layer $l$ maps its input $x^l \in \mathbb{R}^{N\times
-# M^l}$ to $y^l = y^l(x^l; W^l)$, with a weight matrix $W^l \in \mathbb{R}^{M^l \times
-# M^{l+1}}$, and the loss $L(y^K)$ at the end is a single number. So the loss, seen as a
+# M^{l-1}}$ to $y^l = y^l(x^l; W^l)$, with a weight matrix $W^l \in \mathbb{R}^{M^{l-1}
+# \times M^l}$, and the loss $L(y^K)$ at the end is a single number. So the loss, seen as a
 # function of one parameter array, is a **scalar function of an array**,
 # $f:\mathbb{R}^{m\times n}\to\mathbb{R}$.
 #
@@ -94,8 +131,8 @@ np.set_printoptions(precision=4, suppress=False)
 # elsewhere. This is lesson 1's central difference, applied to one entry at a time. Its
 # error is about $\frac{h^2}{6}\lvert\partial^3 f/\partial W_{ij}^3\rvert$; a forward
 # difference $\frac{f(W + hE_{ij}) - f(W)}{h}$ would be wrong by about
-# $\frac{h}{2}\lvert\partial^2 f/\partial W_{ij}^2\rvert$: at $h = 10^{-5}$, and for
-# derivatives of similar size, about $10^5$ times more.
+# $\frac{h}{2}\lvert\partial^2 f/\partial W_{ij}^2\rvert$: for derivatives of similar
+# size, $3/h$ times more, $3 \times 10^5$ times at $h = 10^{-5}$.
 #
 # ### Predict first
 #
@@ -193,8 +230,7 @@ print("largest difference from x**2:", np.abs(g_demo - x_demo**2).max())
 print("x unchanged:", np.array_equal(x_demo, x_before))
 
 # %% [markdown]
-# ---
-# ## 2 · How small should $h$ be? Truncation against round-off
+# ## 2. How small should $h$ be? Truncation against round-off
 #
 # The truncation error $\frac{h^2}{6}\lvert f'''\rvert$ shrinks with $h$, so why not take
 # $h = 10^{-15}$? Because a computer does not store real numbers. A float64 carries about
@@ -263,13 +299,16 @@ for label, err in step_errors.items():
 # slope 1 (forward) and 2 (central): pure truncation error, exactly as Taylor predicts.
 # Then each curve turns around. Below the turning point the error *grows* as $h$ shrinks,
 # with slope $-1$, and becomes ragged: that is round-off, and it is random-looking because
-# it depends on the last bits of $\sin$. In float32 the turn comes at $h \approx 10^{-2}$,
-# and below $h \approx 6\times 10^{-8}$ the float32 $x_0 + h$ is rounded back to $x_0$:
-# the difference is exactly 0 and the error is $\cos 1$ itself.
+# it depends on the last bits of $\sin$. In float32 the turn comes at $h \approx 10^{-2}$.
+# Below $h = 2^{-24} \approx 6\times 10^{-8}$ the float32 $x_0 + h$ is rounded back to
+# $x_0 = 1$, but $x_0 - h$ is not (floats are twice as dense just below 1), so the
+# quotient is still some number, and a wrong one (off by $10^{-2}$ at $h = 5.6\times
+# 10^{-8}$). Only below $h = 2^{-25} \approx 3\times 10^{-8}$ are both rounded back to
+# $x_0$: the difference is exactly 0 and the error is $\cos 1$ itself.
 #
 # The best central step in float64 is near $10^{-5}$, with errors of $10^{-13}$ to
-# $10^{-11}$; the best forward step is near $10^{-8}$, and its error hundreds of times
-# larger. (The single lowest point of each ragged curve is partly luck; look at the level
+# $10^{-11}$; the best forward step is near $10^{-8}$, and its error, a few times
+# $10^{-9}$, about a thousand times larger. (The single lowest point of each ragged curve is partly luck; look at the level
 # of the curve around it.) In float32 the best you can get is about $10^{-5}$: useless for
 # telling a correct gradient from one that is off by $0.001\%$. Now explain the V.
 
@@ -400,12 +439,15 @@ plt.show()
 # Two lessons for practice. First, **check in float64**, always: even a model trained in
 # float32 or bfloat16 should have its gradient code checked in float64. Second, the
 # default step $h = 10^{-5}$ is not magic: it is $\varepsilon^{1/3}$ for functions whose
-# size and third derivative are of order one. A loss of size $10^4$ (a sum over a large
-# batch instead of a mean) has a larger round-off term, and its best step is larger too.
+# size and third derivative are of order one. The size of the loss alone does not move it:
+# a loss summed over a batch instead of averaged multiplies $\lvert f\rvert$ and
+# $\lvert f'''\rvert$ by the same factor, and $h^\ast$ depends only on their ratio. (The
+# absolute error grows with the loss; the relative error does not.) What moves it is the
+# scale of the inputs: if $f(x) = g(x/s)$, then $f''' = g'''/s^3$ and the best step is $s$
+# times larger.
 
 # %% [markdown]
-# ---
-# ## 3 · Comparing two gradients: relative error with a floor
+# ## 3. Comparing two gradients: relative error with a floor
 #
 # A gradient check produces two arrays of the same shape, the analytic gradient $a$ (from
 # your derivation) and the numerical one $b$, and must turn them into one number that
@@ -455,10 +497,12 @@ print("plain relative error per entry:\n", np.abs(a_ce - b_ce) / np.maximum(abs(
 
 # %% [markdown]
 # Every absolute difference is below $10^{-11}$, and the gradient is correct. Yet the
-# plain relative error of entry $(0, 2)$ is about 50%, enough to fail any sensible
-# threshold: a **false alarm**. The numerical value of that entry is mostly round-off
-# noise (look at it: it is a small multiple of $\varepsilon$). The cure is a **floor** in the denominator: entries far
-# below the scale of the array are compared on that scale instead of their own,
+# plain relative error of `a_ce[0, 2]` (example 1, class 3) is about 50%, enough to fail
+# any sensible threshold: a **false alarm**. The numerical value of that entry is pure
+# round-off: it is $5.55\times 10^{-12}$, exactly one rounding unit of $f \approx 0.87$
+# ($2^{-53}$) divided by $2h$, about $25{,}000\,\varepsilon$. The two evaluations of $f$
+# differed in their last bit and nothing else. The cure is a **floor** in the denominator:
+# entries far below the scale of the array are compared on that scale instead of their own,
 #
 # $$
 # \operatorname{rel\_error}(a, b) = \max_i
@@ -524,8 +568,7 @@ print(f"rel_error(analytic, 2 * analytic) = {rel_error(a_ce, 2 * a_ce):.3f}")
 print(f"rel_error(1000 * analytic, 1000 * numerical) = {rel_error(1e3 * a_ce, 1e3 * b_ce):.1e}")
 
 # %% [markdown]
-# ---
-# ## 4 · The gradient check
+# ## 4. The gradient check
 #
 # Now the two pieces together. What number should worry you? With central differences at
 # $h = 10^{-5}$ in float64:
@@ -582,21 +625,20 @@ check("gradient_check", gradient_check, rel_error=rel_error, numerical_gradient=
 # %% [markdown]
 # ### Worked example: reading the number
 #
-# A linear layer with a squared-error loss, in the course's notation: a batch $x \in
-# \mathbb{R}^{N\times M_\text{in}}$, weights $W\in\mathbb{R}^{M_\text{in}\times
-# M_\text{out}}$, outputs $y = xW \in \mathbb{R}^{N\times M_\text{out}}$, targets $t$ of
-# the same shape, and
+# A linear layer with the course's mean squared error (lesson 4), in the course's
+# notation: a batch $x \in \mathbb{R}^{N\times M_\text{in}}$, weights
+# $W\in\mathbb{R}^{M_\text{in}\times M_\text{out}}$, outputs
+# $y = xW \in \mathbb{R}^{N\times M_\text{out}}$, targets $t$ of the same shape, and
 #
 # $$
-# L(W) = \frac{1}{2N}\sum_{n,j}(y_{nj} - t_{nj})^2, \qquad
-# \frac{dL}{dy} = \frac{y - t}{N}, \qquad
-# \frac{dL}{dW} = x^\top \frac{dL}{dy}.
+# L(W) = \frac{1}{N}\sum_{n=1}^{N}\sum_{j=1}^{M_\text{out}}(y_{nj} - t_{nj})^2 .
 # $$
 #
-# You will derive $\frac{dL}{dW} = x^\top\frac{dL}{dy}$ in lesson 3; shapes already
-# confirm it: $(M_\text{in}\times N)(N\times M_\text{out}) = M_\text{in}\times
-# M_\text{out}$, the shape of $W$. Below are the correct gradient and three buggy ones.
-# Predict each error before you run the cell.
+# In code, where a gradient has the shape of its variable, its gradient is
+# `dL_dy = 2 * (y - t) / N`, of shape `(N, M_out)`, and `dL_dW = x.T @ dL_dy`. You will
+# derive the second formula in lesson 3; the shapes already make it plausible:
+# `(M_in, N) @ (N, M_out)` gives `(M_in, M_out)`, the shape of `W`. Below are the correct
+# gradient and three buggy ones. Predict each error before you run the cell.
 
 # %%
 rng = np.random.default_rng(0)
@@ -607,20 +649,20 @@ W_lr = rng.standard_normal((M_in, M_out))
 
 
 def squared_error(W):
-    """L(W) = 1/(2N) * sum (xW - t)^2 on the batch above."""
-    return 0.5 * np.sum((x_lr @ W - t_lr) ** 2) / N
+    """L(W) = 1/N * sum (xW - t)^2 on the batch above (lesson 4's MSE)."""
+    return np.sum((x_lr @ W - t_lr) ** 2) / N
 
 
 def grad_correct(W):
-    return x_lr.T @ ((x_lr @ W - t_lr) / N)
+    return x_lr.T @ (2 * (x_lr @ W - t_lr) / N)
 
 
 def grad_no_mean(W):  # forgot the 1/N
-    return x_lr.T @ (x_lr @ W - t_lr)
+    return x_lr.T @ (2 * (x_lr @ W - t_lr))
 
 
-def grad_sign(W):  # dL/dy = (t - y) / N
-    return x_lr.T @ ((t_lr - x_lr @ W) / N)
+def grad_sign(W):  # dL/dy = 2 (t - y) / N
+    return x_lr.T @ (2 * (t_lr - x_lr @ W) / N)
 
 
 def grad_one_row(W):  # correct except one input feature (row 1 of dL/dW) is dropped
@@ -651,14 +693,13 @@ for name, grad in [("correct", grad_correct), ("no 1/N", grad_no_mean),
 def grad_float32(W):
     """The correct gradient, computed entirely in float32."""
     x32, t32, W32 = (np.asarray(v, dtype=np.float32) for v in (x_lr, t_lr, W))
-    return x32.T @ ((x32 @ W32 - t32) / np.float32(N))
+    return x32.T @ (np.float32(2) * (x32 @ W32 - t32) / np.float32(N))
 
 
 print(f"float32 gradient: gradient_check = {gradient_check(squared_error, grad_float32, W_lr):.2g}")
 
 # %% [markdown]
-# ---
-# ## 5 · Kinks
+# ## 5. Kinks
 #
 # $\operatorname{ReLU}(x) = \max(x, 0)$ has slope 0 for $x < 0$ and slope 1 for $x > 0$.
 # At $x = 0$ it has a **kink**: no derivative, only two one-sided slopes. Backward code
@@ -728,8 +769,7 @@ plt.show()
 # will use it on a full network in lesson 5.
 
 # %% [markdown]
-# ---
-# ## 6 · Big gradients: random directions
+# ## 6. Big gradients: random directions
 #
 # `numerical_gradient` costs $2n$ evaluations of the loss for $n$ parameters: fine for the
 # tests, too slow for real layers (156,800 evaluations for MNIST's first layer). Lesson 1
@@ -754,20 +794,20 @@ W_big = 0.1 * rng.standard_normal((200, 50))
 
 
 def squared_error_big(W):
-    """The squared-error loss of section 4 on a bigger layer: W has 10,000 entries."""
-    return 0.5 * np.sum((x_big @ W - t_big) ** 2) / len(x_big)
+    """The mean squared error of section 4 on a bigger layer: W has 10,000 entries."""
+    return np.sum((x_big @ W - t_big) ** 2) / len(x_big)
 
 
-g_right = x_big.T @ ((x_big @ W_big - t_big) / len(x_big))
+g_right = x_big.T @ (2 * (x_big @ W_big - t_big) / len(x_big))
 g_wrong = g_right.copy()
 g_wrong[123, 45] *= 1.01  # a single entry 1% off
 
 h = 1e-5
-for k in range(4):
+for d in range(4):
     u = rng.standard_normal(W_big.shape)
     u /= np.linalg.norm(u)  # a random unit direction
     slope = (squared_error_big(W_big + h * u) - squared_error_big(W_big - h * u)) / (2 * h)
-    print(f"direction {k}: finite difference {slope:+.10f}   "
+    print(f"direction {d}: finite difference {slope:+.10f}   "
           f"<right, u> {np.vdot(g_right, u):+.10f}   <wrong, u> {np.vdot(g_wrong, u):+.10f}")
 
 start = time.perf_counter()
@@ -792,7 +832,6 @@ print()
 print(check_gradient(squared_error_big, W_big, g_wrong))
 
 # %% [markdown]
-# ---
 # ## Summary
 #
 # * A gradient has the shape of its variable. The numerical gradient perturbs one entry

@@ -7,8 +7,8 @@
 # ---
 
 # %% [markdown]
-# # Lesson 3 · The linear layer
-# ## Derivative tensors, and why backprop never builds them
+# # Lesson 3: The linear layer
+# *Derivative tensors, and why backprop never builds them*
 #
 # Lesson 1 gave you the Jacobian of a function from vectors to vectors and the chain rule
 # that multiplies Jacobians. Lesson 2 gave you a way to check any gradient with finite
@@ -16,11 +16,14 @@
 # the **linear** (affine) layer $y = xW + b$.
 #
 # You will do it the honest way first: build *every* partial derivative of the layer, as
-# four-dimensional arrays, and push the loss gradient through them with the chain rule. You
-# will then see that the result collapses into three one-line formulas. Those three lines
-# are the backward pass of the linear layer, and the reason deep learning is affordable.
+# four-dimensional arrays, and push the loss gradient through them with the chain rule.
+# Then you will derive, on paper, what that contraction really computes: it collapses into
+# three one-line formulas. Those three lines are the backward pass of the linear layer, and
+# the reason deep learning is affordable.
 #
-# **Learning goals.** After this lesson you can
+# ## Learning goals
+#
+# After this lesson you can
 #
 # 1. write the linear layer for a batch, in matrix form and in index form, and give the
 #    shape of every quantity in it;
@@ -30,9 +33,26 @@
 #    contraction (`np.einsum`, `np.tensordot`), and say how the Jacobian layout of
 #    $dL/dy$ ($M_\text{out} \times N$) relates to the array `dL_dy` in code
 #    ($N \times M_\text{out}$);
-# 4. derive $\frac{dL}{dW} = x^\top \frac{dL}{dy}$ from the index form, and write the
-#    compact backward pass;
+# 4. derive the matrix formula for $\frac{dL}{dW}$ from the index form, check it against
+#    the contraction, and write the compact backward pass;
 # 5. explain, with numbers, why no framework ever forms these tensors.
+#
+# ## What is graded
+#
+# Seven functions, graded automatically, and one written derivation, graded by hand.
+# Expect to spend about 90 minutes.
+#
+# | part | graded | points |
+# | --- | --- | --- |
+# | 1. The layer | `linear_forward` | 1 + 1 hidden |
+# | 2. How many derivatives? | `jacobian_shapes` | 2 |
+# | 3. The derivative tensors | `linear_jacobian_W` | 2 + 1 hidden |
+# | 3. The derivative tensors | `linear_jacobian_x` | 2 + 1 hidden |
+# | 4. The chain rule as a contraction | `contraction_subscripts` | 1 |
+# | 4. The chain rule as a contraction | `apply_jacobian` | 1 + 1 hidden |
+# | 5. Derive it | written: $dL/dW$ from the index form | 3 by hand |
+# | 6. The compact backward pass | `linear_backward` | 3 + 2 hidden |
+# | total | 7 functions, 1 written answer | 18 + 3 by hand |
 #
 # **How this notebook works.** Cells marked `# YOUR CODE HERE` are yours. Each graded
 # function is followed by a test cell that calls `check(...)`. It prints the stages that
@@ -40,19 +60,42 @@
 # failed, with a diagnosis in words. When you submit, hidden tests run the same checks on
 # other shapes and seeds, and your functions are verified again, outside the notebook, on
 # inputs drawn at grading time. So a graded function may use only `numpy` (as `np`), `math`
-# and other functions you define; it must not rely on variables set in other cells.
+# and other functions you define; it must not rely on variables set in other cells. Run
+# the set-up cell first.
+
+# %% [markdown]
+# ## Notation
 #
-# | part | graded | points |
-# | --- | --- | --- |
-# | 1 · The layer | `linear_forward` | 2 |
-# | 2 · How many derivatives? | `jacobian_shapes` | 2 |
-# | 3 · The derivative tensors | `linear_jacobian_W`, `linear_jacobian_x` | 6 |
-# | 4 · The chain rule as a contraction | `contraction_subscripts`, `apply_jacobian` | 3 |
-# | 5 · Derive it | written derivation (graded by hand) | 3 |
-# | 6 · The compact backward pass | `linear_backward` | 5 |
-# | total | | 21 |
+# The same in every lesson and in the README.
 #
-# Expect to spend about 90 minutes. Run the set-up cell first.
+# - A **batch** holds $N$ examples, one per **row**.
+# - A network has $K$ layers, numbered $l = 1, \dots, K$. Layer $l$ maps its input
+#   $x^l \in \mathbb{R}^{N \times M^{l-1}}$ to its output
+#   $y^l = y^l(x^l; W^l) \in \mathbb{R}^{N \times M^l}$, where $W^l$ stands for all of the
+#   layer's parameters. The output is the next layer's input, $x^{l+1} = y^l$. The data is
+#   $x^1$, with $M^0$ features, and the loss $L(y^K)$ is one number. The widths are
+#   `sizes = [M^0, M^1, ..., M^K]`.
+# - In the networks of lessons 5 and 6 a layer is an affine map and an activation: the pre-activation
+#   $z^l = x^l W^l + b^l$, with $W^l \in \mathbb{R}^{M^{l-1} \times M^l}$ and
+#   $b^l \in \mathbb{R}^{M^l}$ (`W1, b1, ..., WK, bK` in code), then $y^l = \mathrm{relu}(z^l)$,
+#   except for the last layer, whose output is the scores, $y^K = z^K$.
+# - For one layer we drop the $l$: $x \in \mathbb{R}^{N \times M_\text{in}}$ and
+#   $y \in \mathbb{R}^{N \times M_\text{out}}$, with $M_\text{in} = M^{l-1}$ and
+#   $M_\text{out} = M^l$. Code comments and docstrings have no superscripts: they write
+#   $M^l$ as `M_l` and the layer sizes as `M_in`, `M_out`.
+# - Backward, from $\frac{dL}{dy^K}$ (the loss gives it) down to layer 1:
+#   $\frac{dL}{dW^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dW^l}$ and
+#   $\frac{dL}{dx^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dx^l}$, which is
+#   $\frac{dL}{dy^{l-1}}$ since $x^l = y^{l-1}$.
+# - One derivative, two layouts: in the math (Jacobian layout, one row per output)
+#   $\frac{dL}{dy}$ has the transposed shape of $y$, $M_\text{out} \times N$; in code the
+#   array `dL_dy` has the shape of `y`, $N \times M_\text{out}$.
+# - Indices count from 1 in the math (the first example, feature, class or layer is number
+#   1) and from 0 in code (the first row is `x[0]`; class labels run from `0` to `C - 1`).
+#
+# The lecture notes write a layer as $x^l \to y^l(x^l; W^l)$ but start at
+# $y^0 = y^0(x^0; W^1)$; here a layer's input, output and parameters all carry its number,
+# from 1, so the notes' first layer $y^0(x^0; W^1)$ is our $y^1(x^1; W^1)$.
 
 # %%
 # %matplotlib inline
@@ -83,14 +126,13 @@ def numerical_jacobian(f, x, h=1e-5):
     return np.stack(columns, axis=1)  # n columns of m entries side by side: (m, n)
 
 # %% [markdown]
-# ---
-# ## 1 · The layer
+# ## 1. The layer
 #
 # A network works on a **batch** of $N$ examples at once, one example per row. Layer $l$
-# receives $x^l \in \mathbb{R}^{N \times M^l}$ ($M^l$ features per example) and produces
-# $y^l = y^l(x^l; W^l)$, which is the next layer's input: $x^{l+1} = y^l$. For one layer we
-# drop the $l$ and write $M_\text{in} = M^l$ and $M_\text{out} = M^{l+1}$. The linear layer
-# is
+# receives $x^l \in \mathbb{R}^{N \times M^{l-1}}$ ($M^{l-1}$ features per example) and
+# produces $y^l = y^l(x^l; W^l) \in \mathbb{R}^{N \times M^l}$, which is the next layer's
+# input: $x^{l+1} = y^l$. For one layer we drop the $l$ and write $M_\text{in} = M^{l-1}$
+# and $M_\text{out} = M^l$. The linear layer is
 #
 # $$
 # y = xW + b, \qquad
@@ -188,8 +230,7 @@ check("linear_forward", linear_forward, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ---
-# ## 2 · How many derivatives?
+# ## 2. How many derivatives?
 #
 # In lesson 1, a function $f:\mathbb{R}^n \to \mathbb{R}^m$ had an $m \times n$ Jacobian:
 # one row per output, one column per input, $J_{ab} = \partial f_a / \partial x_b$. The
@@ -283,8 +324,7 @@ def jacobian_shapes(N, M_in, M_out):
 check("jacobian_shapes", jacobian_shapes)
 
 # %% [markdown]
-# ---
-# ## 3 · The derivative tensors
+# ## 3. The derivative tensors
 #
 # ### $\partial y / \partial W$, entry by entry
 #
@@ -435,6 +475,7 @@ with course_style():
         ax.set_ylabel("entry (n, j) of y")
         ax.set_title(f"{name}: {np.mean(J != 0):.0%} of the entries are non-zero")
     fig.colorbar(image, ax=axes, shrink=0.8)
+    plt.show()
 
 # %% [markdown]
 # On the left, the row of $y_{nj}$ holds row $n$ of $x$, spread over the entries
@@ -443,8 +484,7 @@ with course_style():
 # $W^\top$ and everything else is zero. Almost everything in these tensors is either zero
 # or a copy of something we already have.
 #
-# ---
-# ## 4 · The chain rule as a contraction
+# ## 4. The chain rule as a contraction
 #
 # A loss $L$ is a single number computed from $y$ (through the layers above this one). The
 # chain rule of lesson 1, in the course notation, reads
@@ -489,10 +529,10 @@ with course_style():
 # Code prefers this layout because a gradient must be subtracted from its variable
 # (`W -= lr * dL_dW` needs the shape of `W`), and because `dL_dx` of layer $l+1$ *is*
 # `dL_dy` of layer $l$ (since $x^{l+1} = y^l$) and must arrive with the shape of $y^l$. To
-# move a formula between the layouts, transpose it. For example (you will derive this
-# below), in Jacobian layout $\frac{dL}{dW} = \frac{dL}{dy}\, x$, an $(M_\text{out} \times N)
-# (N \times M_\text{in})$ product with $\frac{dL}{dy}$ on the left as in the chain rule; in
-# code it is `dL_dW = x.T @ dL_dy`, of shape `(M_in, M_out)`, the shape of `W`.
+# move a formula between the layouts, transpose it: a product $AB$ in Jacobian layout is
+# $B^\top A^\top$ in code, and the shapes tell you at once whether you got it right (the
+# result must have the shape of the variable). You will do this at the end of your
+# derivation in part 5.
 #
 # Our 4-D tensors sidestep the question: they keep the two axes of $y$ in $y$'s own order
 # $(n, j)$, so `dL_dy[n, j]` lines up with `J[n, j, ...]` and the sum over $(n, j)$ is the
@@ -596,46 +636,16 @@ check("apply_jacobian", apply_jacobian, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### The formulas appear
+# ## 5. Derive it
 #
-# You now have everything to backpropagate through a linear layer the long way: build the
-# tensors, contract them with `dL_dy`. Compare the results with three suspiciously short
-# expressions. The bias gets the same treatment: $\partial y_{nj}/\partial b_k =
-# \delta_{jk}$, a tensor of shape `(N, M_out, M_out)` that is the identity matrix for every
-# row $n$.
-
-# %%
-rng = np.random.default_rng(5)
-N, M_in, M_out = 5, 4, 3
-x_demo, W_demo = rng.standard_normal((N, M_in)), rng.standard_normal((M_in, M_out))
-dL_dy_demo = rng.standard_normal((N, M_out))
-
-long_dW = apply_jacobian(dL_dy_demo, linear_jacobian_W(x_demo, W_demo))
-long_dx = apply_jacobian(dL_dy_demo, linear_jacobian_x(x_demo, W_demo))
-J_b = np.broadcast_to(np.eye(M_out), (N, M_out, M_out))  # dy/db[n, j, k] = delta_jk
-long_db = np.einsum("nj,njk->k", dL_dy_demo, J_b)
-
-for name, long, short in [
-    ("dL/dW vs x.T @ dL_dy   ", long_dW, x_demo.T @ dL_dy_demo),
-    ("dL/dx vs dL_dy @ W.T   ", long_dx, dL_dy_demo @ W_demo.T),
-    ("dL/db vs dL_dy.sum(0)  ", long_db, dL_dy_demo.sum(axis=0)),
-]:
-    print(f"{name} shape {long.shape}, largest difference {np.abs(long - short).max():.1e}")
-
-# %% [markdown]
-# The differences are at the level of floating-point round-off: the contractions *are*
-# these matrix products. Numbers are not a proof, though. Time to derive it.
-#
-# ---
-# ## 5 · Derive it
+# You can now backpropagate through a linear layer the long way: build the tensors,
+# contract them with `dL_dy`. What does that contraction compute? Find out on paper before
+# you look at any formula.
 #
 # **Question (3 points, graded by hand).** Starting from the index form
-# $y_{nj} = \sum_i x_{ni} W_{ij} + b_j$ and the chain rule written with indices, derive
-#
-# $$
-# \frac{dL}{dW} = x^\top \frac{dL}{dy}
-# \qquad \text{(code layout: both sides have the shape of } W\text{)} .
-# $$
+# $y_{nj} = \sum_i x_{ni} W_{ij} + b_j$ and the chain rule written with indices, derive a
+# **matrix formula** for $\frac{dL}{dW}$: an expression in $x$ and $\frac{dL}{dy}$ with
+# no index and no sum left, in code layout (it has the shape of $W$).
 #
 # Show each step: the sum in the chain rule, the partial derivative
 # $\partial y_{nj}/\partial W_{ik}$, how the Kronecker delta removes one sum, and how the
@@ -643,8 +653,8 @@ for name, long, short in [
 # write the same result in Jacobian layout. Write your answer in the cell below (Markdown
 # with LaTeX: `$...$` for inline maths, `$$...$$` for displays).
 #
-# The same steps give $dL/dx$ and $dL/db$, which you need in the next exercise; they are not
-# graded here, but do them on paper.
+# The same steps give $dL/dx$ and $dL/db$, which you need in part 6; they are not graded
+# here, but do them on paper. The cell after your answer checks all three.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "derive_dL_dW", "locked": false, "points": 3, "schema_version": 3, "solution": true, "task": false}
 # ### BEGIN SOLUTION
@@ -681,8 +691,40 @@ for name, long, short in [
 # ### END SOLUTION
 
 # %% [markdown]
-# ---
-# ## 6 · The compact backward pass
+# ### Check your derivation
+#
+# The long way and the short way must agree. The next cell contracts the derivative
+# tensors of parts 3 and 4 with a random `dL_dy` and compares the results with three short
+# matrix expressions: the ones your derivation should have produced for $dL/dW$, and the
+# same steps for $dL/dx$ and $dL/db$. The bias gets the tensor treatment too:
+# $\partial y_{nj}/\partial b_k = \delta_{jk}$, a tensor of shape `(N, M_out, M_out)` that
+# is the identity matrix for every row $n$. If your formula differs from the one printed,
+# find the step of your derivation that went wrong before you read on.
+
+# %%
+rng = np.random.default_rng(5)
+N, M_in, M_out = 5, 4, 3
+x_demo, W_demo = rng.standard_normal((N, M_in)), rng.standard_normal((M_in, M_out))
+dL_dy_demo = rng.standard_normal((N, M_out))
+
+long_dW = apply_jacobian(dL_dy_demo, linear_jacobian_W(x_demo, W_demo))
+long_dx = apply_jacobian(dL_dy_demo, linear_jacobian_x(x_demo, W_demo))
+J_b = np.broadcast_to(np.eye(M_out), (N, M_out, M_out))  # dy/db[n, j, k] = delta_jk
+long_db = np.einsum("nj,njk->k", dL_dy_demo, J_b)
+
+for name, long, short in [
+    ("dL/dW vs x.T @ dL_dy   ", long_dW, x_demo.T @ dL_dy_demo),
+    ("dL/dx vs dL_dy @ W.T   ", long_dx, dL_dy_demo @ W_demo.T),
+    ("dL/db vs dL_dy.sum(0)  ", long_db, dL_dy_demo.sum(axis=0)),
+]:
+    print(f"{name} shape {long.shape}, largest difference {np.abs(long - short).max():.1e}")
+
+# %% [markdown]
+# The differences are at the level of floating-point round-off: the contractions *are*
+# these matrix products, and your derivation says why for every size, not just for these
+# numbers.
+#
+# ## 6. The compact backward pass
 #
 # Your derivation, and the same steps for $x$ and $b$, give the backward pass of the linear
 # layer. In code layout (every gradient has the shape of its variable):
@@ -745,8 +787,7 @@ check("linear_backward", linear_backward, hidden=True)
 # what your gradients predict. It knows nothing about the formulas, so it is an
 # independent witness.
 #
-# ---
-# ## 7 · Experiment: what the full tensors would cost
+# ## 7. Experiment: what the full tensors would cost
 #
 # The compact formulas and the contraction of the full tensors give the same numbers. What
 # differs is the price. In float64 every entry takes 8 bytes, so:
@@ -813,6 +854,7 @@ with course_style():
     fig.suptitle("Memory of the full derivative tensors against the compact gradients")
     fig.legend(*left.get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=9)
     fig.tight_layout(rect=(0, 0.12, 1, 1))  # the legend below the panels, off the lines
+    plt.show()
 
 # %% [markdown]
 # Read the figure:
@@ -854,8 +896,7 @@ print(f"  linear_backward (all three): {1e3 * fast:8.3f} ms   ({slow / fast:,.0f
 # the $\delta_{nm}$: a tensor that relates every example to every other example, to say
 # that they do not interact.)
 #
-# ---
-# ## 8 · Experiment: a layer that learns
+# ## 8. Experiment: a layer that learns
 #
 # A forward and a backward pass are all that gradient descent needs. Here a single linear
 # layer learns to reproduce a hidden linear map from noisy examples. The loss is the mean
@@ -887,6 +928,7 @@ with course_style():
     ax.axhline(M_out * noise**2, color="grey", linestyle=":", label="noise level $M_{out}\\sigma^2$")
     ax.legend()
     ax.set_title("Gradient descent on a linear layer")
+    plt.show()
 print("W_true =\n", W_true, "\nW_fit =\n", W_fit)
 print("b_true =", b_true, "  b_fit =", b_fit)
 
@@ -895,7 +937,6 @@ print("b_true =", b_true, "  b_fit =", b_fit)
 # the fitted $W$, $b$ are close to the true ones. Change `learning_rate` to 1.5 and run the
 # cell again: what happens, and why might a step that is too large do that?
 #
-# ---
 # ## Summary
 #
 # - The linear layer $y = xW + b$ maps a batch $x$ ($N \times M_\text{in}$) to

@@ -8,7 +8,7 @@
 
 # %% [markdown]
 # # Lesson 4: Activations and losses
-# ## Diagonal Jacobians, and where the backward recursion starts
+# *Diagonal Jacobians, and where the backward recursion starts*
 #
 # In lesson 3 you pushed a gradient backwards through a linear layer. A network is more than
 # linear layers: between them sit **activation functions** (ReLU, sigmoid, tanh), and at the
@@ -23,7 +23,9 @@
 # * the loss is where the recursion **starts**: it hands the last layer the first upstream
 #   gradient $\partial L / \partial y^K$.
 #
-# **Learning goals.** After this lesson you can
+# ## Learning goals
+#
+# After this lesson you can
 #
 # 1. explain why an element-wise layer has a diagonal Jacobian, give the shape of its
 #    derivative tensor and count its non-zero entries;
@@ -42,21 +44,64 @@
 # **Before you start:** lesson 1 (Jacobians, the chain rule) and lesson 3 (derivative
 # tensors, the compact backward pass of the linear layer).
 #
-# **Time:** about 2 hours.
+# ## What is graded
 #
-# | part | what you do | points |
+# Eight functions, graded automatically, and one written derivation, graded by hand.
+# Expect about two hours.
+#
+# | part | graded | points |
 # | --- | --- | --- |
-# | 2 | predict the shape of an element-wise Jacobian; build one explicitly | 2 + 3 |
-# | 3 | `relu_backward`, `sigmoid_backward`, `tanh_backward` | 3 + 3 + 2 |
-# | 4.1 | `mse_loss` | 3 |
-# | 4.2 | `uniform_scores_loss`; derive the cross-entropy gradient (written, graded by hand); `softmax_cross_entropy` | 1 + 4 + 5 |
+# | 2. Element-wise layers | `elementwise_jacobian_shape` | 2 |
+# | 2. Element-wise layers | `sigmoid_jacobian` | 2 + 1 hidden |
+# | 3. Three activation functions | `relu_backward` | 2 + 1 hidden |
+# | 3. Three activation functions | `sigmoid_backward` | 2 + 1 hidden |
+# | 3. Three activation functions | `tanh_backward` | 1 + 1 hidden |
+# | 4. Losses | `mse_loss` | 2 + 1 hidden |
+# | 4. Losses | `uniform_scores_loss` | 1 |
+# | 4. Losses | written: the gradient of softmax cross-entropy | 4 by hand |
+# | 4. Losses | `softmax_cross_entropy` | 3 + 2 hidden |
+# | total | 8 functions, 1 written answer | 22 + 4 by hand |
 #
 # Each exercise has a cell of visible tests (run them as often as you like: when something
 # is wrong they say what) and a cell of hidden tests that runs the same checks on other
 # shapes and seeds when your notebook is graded.
 
 # %% [markdown]
-# ## 0. Set-up
+# ## Notation
+#
+# The same in every lesson and in the README.
+#
+# - A **batch** holds $N$ examples, one per **row**.
+# - A network has $K$ layers, numbered $l = 1, \dots, K$. Layer $l$ maps its input
+#   $x^l \in \mathbb{R}^{N \times M^{l-1}}$ to its output
+#   $y^l = y^l(x^l; W^l) \in \mathbb{R}^{N \times M^l}$, where $W^l$ stands for all of the
+#   layer's parameters. The output is the next layer's input, $x^{l+1} = y^l$. The data is
+#   $x^1$, with $M^0$ features, and the loss $L(y^K)$ is one number. The widths are
+#   `sizes = [M^0, M^1, ..., M^K]`.
+# - In the networks of lessons 5 and 6 a layer is an affine map and an activation: the pre-activation
+#   $z^l = x^l W^l + b^l$, with $W^l \in \mathbb{R}^{M^{l-1} \times M^l}$ and
+#   $b^l \in \mathbb{R}^{M^l}$ (`W1, b1, ..., WK, bK` in code), then $y^l = \mathrm{relu}(z^l)$,
+#   except for the last layer, whose output is the scores, $y^K = z^K$.
+# - For one layer we drop the $l$: $x \in \mathbb{R}^{N \times M_\text{in}}$ and
+#   $y \in \mathbb{R}^{N \times M_\text{out}}$, with $M_\text{in} = M^{l-1}$ and
+#   $M_\text{out} = M^l$. Code comments and docstrings have no superscripts: they write
+#   $M^l$ as `M_l` and the layer sizes as `M_in`, `M_out`.
+# - Backward, from $\frac{dL}{dy^K}$ (the loss gives it) down to layer 1:
+#   $\frac{dL}{dW^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dW^l}$ and
+#   $\frac{dL}{dx^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dx^l}$, which is
+#   $\frac{dL}{dy^{l-1}}$ since $x^l = y^{l-1}$.
+# - One derivative, two layouts: in the math (Jacobian layout, one row per output)
+#   $\frac{dL}{dy}$ has the transposed shape of $y$, $M_\text{out} \times N$; in code the
+#   array `dL_dy` has the shape of `y`, $N \times M_\text{out}$.
+# - Indices count from 1 in the math (the first example, feature, class or layer is number
+#   1) and from 0 in code (the first row is `x[0]`; class labels run from `0` to `C - 1`).
+#
+# The lecture notes write a layer as $x^l \to y^l(x^l; W^l)$ but start at
+# $y^0 = y^0(x^0; W^1)$; here a layer's input, output and parameters all carry its number,
+# from 1, so the notes' first layer $y^0(x^0; W^1)$ is our $y^1(x^1; W^1)$.
+
+# %% [markdown]
+# ## Set-up
 #
 # Run this cell first. `check` runs the tests of an exercise; the rest are course helpers for
 # the experiments (figures in the course style, and lesson 3's linear layer for the last
@@ -137,13 +182,13 @@ def tanh_forward(x):
 # %% [markdown]
 # ## 1. Where this lesson sits in the recursion
 #
-# A network of $K$ layers maps a batch $x^1 \in \mathbb{R}^{N \times M^1}$ ($N$ samples, one
+# A network of $K$ layers maps a batch $x^1 \in \mathbb{R}^{N \times M^0}$ ($N$ samples, one
 # per row) through
 #
 # $$x^1 \xrightarrow{\;y^1 = y^1(x^1;\,W^1)\;} y^1 = x^2 \xrightarrow{\;y^2(x^2;\,W^2)\;}
 #   \cdots \longrightarrow y^K \longrightarrow L(y^K),$$
 #
-# with $x^{l+1} = y^l$ and $x^l \in \mathbb{R}^{N \times M^l}$. Backpropagation walks this
+# with $x^{l+1} = y^l$ and $x^l \in \mathbb{R}^{N \times M^{l-1}}$. Backpropagation walks this
 # chain backwards, one layer at a time:
 #
 # $$\frac{\partial L}{\partial W^l} = \frac{\partial L}{\partial y^l} \cdot
@@ -169,25 +214,19 @@ def tanh_forward(x):
 #
 # $$y_{ni} = f(x_{ni}), \qquad x, y \in \mathbb{R}^{N \times M}.$$
 #
-# Entry $y_{ni}$ depends on exactly one entry of $x$, the one in the same place. So in the
-# derivative tensor (indexed, as in lesson 3, by an entry of $y$ and then an entry of $x$)
-#
-# $$\frac{\partial y_{ni}}{\partial x_{mj}} = \delta_{nm}\,\delta_{ij}\,f'(x_{ni}),$$
-#
-# where $\delta_{nm}$ is 1 when $n = m$ and 0 otherwise. Flatten $y$ and $x$ into vectors of
-# length $NM$ and this is an $NM \times NM$ matrix with $f'(x)$ on its diagonal and zeros
-# everywhere else: **a diagonal Jacobian**.
-#
 # ### Warm-up: predict the shape
 #
-# Before any code, predict for $x$ of shape $(N, M)$:
+# Before any formula, predict for $x$ of shape $(N, M)$:
 #
-# 1. the shape of the derivative tensor $\partial y / \partial x$, in the course's layout
-#    (the axes of $y$, then the axes of $x$, as in lesson 3);
-# 2. how many of its entries can be non-zero (for a general $f$).
+# 1. the shape of the derivative tensor $\partial y / \partial x$ as lesson 3 built it: a
+#    4-D array with the two axes of $y$ first, then the two axes of $x$, so that entry
+#    `[n, i, m, j]` is $\partial y_{ni} / \partial x_{mj}$ (the 4-D tensor, not the
+#    matrix you get by flattening it);
+# 2. how many of its entries can be non-zero (for a general $f$). *Hint:* on how many
+#    entries of $x$ does one entry of $y$ depend?
 #
-# Write your answer as a function of `N` and `M`: return the shape as a tuple, and the count
-# as an int.
+# Write your answer as a function of `N` and `M`: return the 4-D shape as a tuple of four
+# ints, in that axis order, and the count as an int.
 
 # %% nbgrader={"grade": false, "grade_id": "sol_elementwise_jacobian_shape", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def elementwise_jacobian_shape(N, M):
@@ -208,6 +247,16 @@ def elementwise_jacobian_shape(N, M):
 check("elementwise_jacobian_shape", elementwise_jacobian_shape)
 
 # %% [markdown]
+# The answer, as a formula. Entry $y_{ni}$ depends on exactly one entry of $x$, the one in
+# the same place, so
+#
+# $$\frac{\partial y_{ni}}{\partial x_{mj}} = \delta_{nm}\,\delta_{ij}\,f'(x_{ni}),$$
+#
+# where $\delta_{nm}$ is 1 when $n = m$ and 0 otherwise: of the $(NM)^2$ entries, only the
+# $NM$ with $(m, j) = (n, i)$ can be non-zero. Flatten $y$ and $x$ into vectors of length
+# $NM$ and the tensor becomes lesson 1's Jacobian matrix, $NM \times NM$, with $f'(x)$ on
+# its diagonal and zeros everywhere else: **a diagonal Jacobian**.
+#
 # ### Worked example: one sample, three features
 #
 # Take a single sample ($N = 1$) with three features, and the sigmoid. Lesson 1's
@@ -223,7 +272,7 @@ s_row = sigmoid_forward(x_row)
 print("s (1 - s) at the same points:", np.round(s_row * (1 - s_row), 5))
 
 # %% [markdown]
-# Off the diagonal: zeros (nudging $x_1$ does nothing to $y_0$). On the diagonal: the
+# Off the diagonal: zeros (nudging $x_2$ does nothing to $y_1$). On the diagonal: the
 # derivative of the sigmoid at each input, which (section 3.2) is $s(1-s)$ with
 # $s = \sigma(x)$.
 #
@@ -538,10 +587,11 @@ with course_style():
 #
 # How much gradient passes through an activation layer depends on where its inputs
 # fall. Suppose the inputs of a layer are spread like a Gaussian of standard deviation
-# $\sigma_x$ (large weights give large $\sigma_x$). The left figure shows the average
-# factor $f'(x)$ that multiplies the gradient, as $\sigma_x$ grows. The right one follows
-# the gradient through a stack of $k$ such layers at their best ($x = 0$, weights ignored):
-# the factors multiply.
+# $r$ (large weights give a large $r$). The left figure shows the average factor $f'(x)$
+# that multiplies the gradient, as $r$ grows. The right one follows the gradient through a
+# stack of $d$ such layers, each at its best (weights ignored): the factors multiply. The
+# sigmoid and tanh are at their best at $x = 0$; ReLU at any $x > 0$ (at $x = 0$ its slope
+# is 0 by our convention).
 
 # %%
 spreads = np.logspace(-1, 1.3, 40)
@@ -557,13 +607,13 @@ with course_style():
     fig, (ax_avg, ax_depth) = plt.subplots(1, 2, figsize=(10, 3.8))
     for name in mean_slope:
         ax_avg.semilogx(spreads, mean_slope[name], label=name)
-    ax_avg.set_xlabel(r"spread $\sigma_x$ of the layer's inputs")
+    ax_avg.set_xlabel(r"spread $r$ of the layer's inputs")
     ax_avg.set_ylabel(r"average $f'(x)$")
     ax_avg.set_title("how much gradient one layer passes")
     ax_avg.legend()
-    ax_depth.semilogy(depth, 0.25**depth, marker="o", ms=4, label=r"sigmoid: $(1/4)^k$")
-    ax_depth.semilogy(depth, 1.0**depth, marker="o", ms=4, label=r"tanh or ReLU ($x>0$): $1^k$")
-    ax_depth.set_xlabel("number of layers $k$")
+    ax_depth.semilogy(depth, 0.25**depth, marker="o", ms=4, label=r"sigmoid at $x = 0$: $(1/4)^d$")
+    ax_depth.semilogy(depth, 1.0**depth, marker="o", ms=4, label=r"tanh at $x = 0$, ReLU at $x > 0$: $1^d$")
+    ax_depth.set_xlabel("number of layers $d$")
     ax_depth.set_ylabel("largest possible factor")
     ax_depth.set_title("through a stack of layers")
     ax_depth.legend()
@@ -621,8 +671,8 @@ with course_style():
 #
 # **Worked example.** $N = 2$, $M = 1$, $y = (3, 1)^\top$, $t = (1, 1)^\top$: the residuals
 # are $(2, 0)$, $L = \tfrac12(4 + 0) = 2$, and $\partial L/\partial y = \tfrac22 (2, 0) =
-# (2, 0)$. Moving $y_1$ changes nothing to first order (it is already right); moving
-# $y_0$ up by $\varepsilon$ raises $L$ by about $2\varepsilon$.
+# (2, 0)$. Moving $y_2$ changes nothing to first order (it is already right); moving
+# $y_1$ up by $\varepsilon$ raises $L$ by about $2\varepsilon$.
 
 # %% nbgrader={"grade": false, "grade_id": "sol_mse_loss", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def mse_loss(y, t):
@@ -661,17 +711,18 @@ check("mse_loss", mse_loss, hidden=True)
 # %% [markdown]
 # ### 4.2 Softmax cross-entropy
 #
-# For classification the last layer outputs **scores** (logits) $s \in \mathbb{R}^{N \times
-# C}$, one per class, and each sample has an integer label $c_n \in \{0, \dots, C-1\}$. The
-# softmax turns a row of scores into probabilities,
+# For classification the last layer outputs **scores** (logits) $z \in \mathbb{R}^{N \times
+# C}$, one per class, and each sample has a label $c_n \in \{1, \dots, C\}$ (in code the
+# labels run from `0` to `C - 1`: class $c$ is column `c - 1`). The softmax turns a row of
+# scores into probabilities,
 #
-# $$p_{nk} = \frac{e^{s_{nk}}}{\sum_{j=1}^{C} e^{s_{nj}}},$$
+# $$p_{nk} = \frac{e^{z_{nk}}}{\sum_{j=1}^{C} e^{z_{nj}}},$$
 #
 # and the cross-entropy is the mean over the batch of minus the log-probability of the
 # correct class:
 #
 # $$L = -\frac1N \sum_{n=1}^N \log p_{n c_n}
-#     = \frac1N \sum_{n=1}^N \Bigl( \log \sum_{j} e^{s_{nj}} \; - \; s_{n c_n} \Bigr).$$
+#     = \frac1N \sum_{n=1}^N \Bigl( \log \sum_{j} e^{z_{nj}} \; - \; z_{n c_n} \Bigr).$$
 #
 # Note the contrast with section 2: **softmax is not element-wise**. Each $p_{nk}$ depends on
 # every score of its row, so its Jacobian is not diagonal (you will meet it in the
@@ -705,22 +756,22 @@ check("uniform_scores_loss", uniform_scores_loss)
 #
 # Show that
 #
-# $$\boxed{\;\frac{\partial L}{\partial s_{nk}} = \frac1N\bigl(p_{nk} - [k = c_n]\bigr),
+# $$\boxed{\;\frac{\partial L}{\partial z_{nk}} = \frac1N\bigl(p_{nk} - [k = c_n]\bigr),
 #   \qquad \texttt{dL\_dscores} = \frac{p - \text{onehot}(c)}{N}\;}$$
 #
 # where $[k = c_n]$ is 1 if $k$ is the label of row $n$ and 0 otherwise. In your answer:
 #
-# 1. explain why the derivative with respect to $s_{nk}$ involves only row $n$'s term of the
+# 1. explain why the derivative with respect to $z_{nk}$ involves only row $n$'s term of the
 #    mean, and where the $\tfrac1N$ comes from;
-# 2. differentiate the per-sample loss $\ell_n = \log \sum_j e^{s_{nj}} - s_{nc_n}$ with
-#    respect to $s_{nk}$, showing each step;
+# 2. differentiate the per-sample loss $\ell_n = \log \sum_j e^{z_{nj}} - z_{nc_n}$ with
+#    respect to $z_{nk}$, showing each step;
 # 3. interpret the result: what is the gradient when the network is confident and right,
 #    and when it is confident and wrong? What do the entries of one row of the gradient sum
 #    to, and why?
 #
 # *Optional:* reach the same result through the chain rule, $\partial \ell_n /
-# \partial s_n = \partial \ell_n / \partial p_n \cdot \partial p_n / \partial s_n$, with the
-# softmax Jacobian $\partial p_{nk}/\partial s_{nj} = p_{nk}([k=j] - p_{nj})$.
+# \partial z_n = \partial \ell_n / \partial p_n \cdot \partial p_n / \partial z_n$, with the
+# softmax Jacobian $\partial p_{nk}/\partial z_{nj} = p_{nk}([k=j] - p_{nj})$.
 #
 # Write your answer in the cell below (Markdown, with LaTeX between `$ ... $`).
 
@@ -728,16 +779,16 @@ check("uniform_scores_loss", uniform_scores_loss)
 # ### BEGIN SOLUTION
 # **Model answer.**
 #
-# 1. $L = \frac1N \sum_m \ell_m$, and $\ell_m$ depends only on row $m$ of the scores (the
-#    softmax normalises each row on its own). So $\partial \ell_m / \partial s_{nk} = 0$ for
-#    $m \ne n$, and $\partial L / \partial s_{nk} = \frac1N\, \partial \ell_n / \partial
-#    s_{nk}$: the $\frac1N$ is the batch mean.
-# 2. With $Z_n = \sum_j e^{s_{nj}}$, $\ell_n = \log Z_n - s_{nc_n}$.
-#    The first term: $\frac{\partial}{\partial s_{nk}} \log Z_n = \frac{1}{Z_n}
-#    \frac{\partial Z_n}{\partial s_{nk}} = \frac{e^{s_{nk}}}{Z_n} = p_{nk}$ (the derivative
-#    of log-sum-exp is the softmax). The second term: $\frac{\partial s_{nc_n}}{\partial
-#    s_{nk}} = [k = c_n]$. Hence $\frac{\partial \ell_n}{\partial s_{nk}} = p_{nk} -
-#    [k = c_n]$ and $\frac{\partial L}{\partial s_{nk}} = \frac1N (p_{nk} - [k = c_n])$.
+# 1. $L = \frac1N \sum_{n'} \ell_{n'}$, and $\ell_{n'}$ depends only on row $n'$ of the scores (the
+#    softmax normalises each row on its own). So $\partial \ell_{n'} / \partial z_{nk} = 0$ for
+#    $n' \ne n$, and $\partial L / \partial z_{nk} = \frac1N\, \partial \ell_n / \partial
+#    z_{nk}$: the $\frac1N$ is the batch mean.
+# 2. With $Z_n = \sum_j e^{z_{nj}}$, $\ell_n = \log Z_n - z_{nc_n}$.
+#    The first term: $\frac{\partial}{\partial z_{nk}} \log Z_n = \frac{1}{Z_n}
+#    \frac{\partial Z_n}{\partial z_{nk}} = \frac{e^{z_{nk}}}{Z_n} = p_{nk}$ (the derivative
+#    of log-sum-exp is the softmax). The second term: $\frac{\partial z_{nc_n}}{\partial
+#    z_{nk}} = [k = c_n]$. Hence $\frac{\partial \ell_n}{\partial z_{nk}} = p_{nk} -
+#    [k = c_n]$ and $\frac{\partial L}{\partial z_{nk}} = \frac1N (p_{nk} - [k = c_n])$.
 # 3. Confident and right ($p_{nc_n} \approx 1$, others $\approx 0$): the row of the gradient
 #    is $\approx 0$, nothing to learn. Confident and wrong ($p_{nc_n} \approx 0$, some
 #    $p_{nk} \approx 1$): $\approx -\frac1N$ on the correct class (its score is pushed up)
@@ -784,15 +835,15 @@ print("log-sum-exp log-probability, label 2: ", log_p[0, 2], " (so L = 2000)")
 # %% [markdown]
 # Two facts fix this.
 #
-# 1. **Shift invariance.** Subtracting the same number $m_n$ from every score of row $n$
-#    changes nothing: $e^{s_{nk} - m_n} / \sum_j e^{s_{nj} - m_n} = p_{nk}$ (the factor
-#    $e^{-m_n}$ cancels). Choose $m_n = \max_j s_{nj}$, **each row's own maximum**: the
+# 1. **Shift invariance.** Subtracting the same number $a_n$ from every score of row $n$
+#    changes nothing: $e^{z_{nk} - a_n} / \sum_j e^{z_{nj} - a_n} = p_{nk}$ (the factor
+#    $e^{-a_n}$ cancels). Choose $a_n = \max_j z_{nj}$, **each row's own maximum**: the
 #    largest exponent is then 0, so nothing overflows and the sum is at least 1.
 # 2. **Never take the log of a probability that may have underflowed.** In the row above,
-#    $p_{n2} = e^{-2000}$ is 0 in float64 and $\log 0 = -\infty$, although the loss is a
+#    $p_{13} = e^{-2000}$ (row 1, class 3: `label 2` in code) is 0 in float64 and $\log 0 = -\infty$, although the loss is a
 #    perfectly ordinary 2000. Compute the log-probabilities directly:
 #
-# $$\log p_{nk} = (s_{nk} - m_n) - \log \sum_j e^{s_{nj} - m_n}.$$
+# $$\log p_{nk} = (z_{nk} - a_n) - \log \sum_j e^{z_{nj} - a_n}.$$
 #
 # This is the **log-sum-exp trick**. Use $\log p$ for the loss and $p = e^{\log p}$ for the
 # gradient. The tests use scores as large as $10^4$, rows whose scores differ by $10^4$
@@ -904,7 +955,8 @@ with course_style():
 #
 # You now have every piece of a classifier:
 # $x \to$ linear $\to \tanh \to$ linear $\to$ softmax cross-entropy. Backpropagation is the
-# recursion of section 1: the loss hands $\partial L/\partial s$ to the last linear layer,
+# recursion of section 1: the loss hands $\partial L/\partial z$ (the scores' gradient) to
+# the last linear layer,
 # whose $\partial L/\partial x$ is the tanh's $\partial L/\partial y$, and so on down. The
 # linear layer is lesson 3's (the course's reference version). The last line compares all
 # four parameter gradients with finite differences of the loss.
@@ -965,8 +1017,8 @@ print(check_gradient(network_loss, params, grads).message)
 #   $\log(1 + e^x)$ (its derivative is the sigmoid) and GELU $x\,\Phi(x)$. All are
 #   element-wise, so all are a product.
 # * **Softmax on its own.** When softmax is not followed by cross-entropy (attention layers),
-#   you need its vector-Jacobian product. From $\partial p_k/\partial s_j = p_k([k=j] - p_j)$,
-#   show that $\partial L/\partial s = p \odot (g - \langle g, p \rangle)$ row by row, with
+#   you need its vector-Jacobian product. From $\partial p_k/\partial z_j = p_k([k=j] - p_j)$,
+#   show that $\partial L/\partial z = p \odot (g - \langle g, p \rangle)$ row by row, with
 #   $g = \partial L/\partial p$: again no $C \times C$ matrix is formed.
 # * **Binary cross-entropy with logits.** For one output $z$ and a label $t \in \{0, 1\}$,
 #   $-t \log\sigma(z) - (1-t)\log(1-\sigma(z))$ has gradient $\sigma(z) - t$; write a stable

@@ -8,8 +8,9 @@
 
 # %% [markdown]
 # # Lesson 5: Backpropagation through a network
+# *The chain rule through a whole network, from the loss side, with a cache*
 #
-# In lessons 3 and 4 you took single layers apart: the affine layer $z = xW + b$, the
+# In lessons 3 and 4 you took single layers apart: the affine layer $y = xW + b$, the
 # activations and the losses, each with a `forward` and a `backward`. This lesson puts
 # them together. A network is a chain of layers, its loss is a composition of functions,
 # and the chain rule tells us how to differentiate it. The interesting part is not the
@@ -36,18 +37,56 @@
 #
 # ## What is graded
 #
-# | part | what | points |
+# Four functions, graded automatically, and one written explanation, graded by hand.
+# Expect about two and a half hours.
+#
+# | part | graded | points |
 # | --- | --- | --- |
-# | 2 | written derivation: why backward runs in reverse, and what it caches | 4 (by hand) |
-# | 3 | `cache_size(sizes, N)` | 1 + 1 hidden |
-# | 4 | `mlp_forward(x, params)` | 2 + 2 hidden |
-# | 5 | `mlp_backward(dL_dscores, cache)` | 3 + 3 hidden |
-# | 7 | `sgd_step(params, grads, lr)` | 1 + 1 hidden |
+# | 2. The chain rule through the whole network | written: why backward runs in reverse, and what it caches | 4 by hand |
+# | 3. How big is the cache? | `cache_size` | 1 + 1 hidden |
+# | 4. The forward pass | `mlp_forward` | 2 + 2 hidden |
+# | 5. The backward pass | `mlp_backward` | 3 + 3 hidden |
+# | 7. One step of gradient descent | `sgd_step` | 1 + 1 hidden |
+# | total | 4 functions, 1 written answer | 14 + 4 by hand |
 #
 # Each function has a visible test cell (run it as often as you like; when it fails it
 # tells you what looks wrong) and a hidden one with other shapes and seeds. Your functions
 # are graded on fresh inputs, outside this notebook, so they must only use `numpy`,
-# `math` and the functions defined in this notebook. Expect about two and a half hours.
+# `math` and the functions defined in this notebook.
+
+# %% [markdown]
+# ## Notation
+#
+# The same in every lesson and in the README.
+#
+# - A **batch** holds $N$ examples, one per **row**.
+# - A network has $K$ layers, numbered $l = 1, \dots, K$. Layer $l$ maps its input
+#   $x^l \in \mathbb{R}^{N \times M^{l-1}}$ to its output
+#   $y^l = y^l(x^l; W^l) \in \mathbb{R}^{N \times M^l}$, where $W^l$ stands for all of the
+#   layer's parameters. The output is the next layer's input, $x^{l+1} = y^l$. The data is
+#   $x^1$, with $M^0$ features, and the loss $L(y^K)$ is one number. The widths are
+#   `sizes = [M^0, M^1, ..., M^K]`.
+# - In the networks of lessons 5 and 6 a layer is an affine map and an activation: the pre-activation
+#   $z^l = x^l W^l + b^l$, with $W^l \in \mathbb{R}^{M^{l-1} \times M^l}$ and
+#   $b^l \in \mathbb{R}^{M^l}$ (`W1, b1, ..., WK, bK` in code), then $y^l = \mathrm{relu}(z^l)$,
+#   except for the last layer, whose output is the scores, $y^K = z^K$.
+# - For one layer we drop the $l$: $x \in \mathbb{R}^{N \times M_\text{in}}$ and
+#   $y \in \mathbb{R}^{N \times M_\text{out}}$, with $M_\text{in} = M^{l-1}$ and
+#   $M_\text{out} = M^l$. Code comments and docstrings have no superscripts: they write
+#   $M^l$ as `M_l` and the layer sizes as `M_in`, `M_out`.
+# - Backward, from $\frac{dL}{dy^K}$ (the loss gives it) down to layer 1:
+#   $\frac{dL}{dW^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dW^l}$ and
+#   $\frac{dL}{dx^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dx^l}$, which is
+#   $\frac{dL}{dy^{l-1}}$ since $x^l = y^{l-1}$.
+# - One derivative, two layouts: in the math (Jacobian layout, one row per output)
+#   $\frac{dL}{dy}$ has the transposed shape of $y$, $M_\text{out} \times N$; in code the
+#   array `dL_dy` has the shape of `y`, $N \times M_\text{out}$.
+# - Indices count from 1 in the math (the first example, feature, class or layer is number
+#   1) and from 0 in code (the first row is `x[0]`; class labels run from `0` to `C - 1`).
+#
+# The lecture notes write a layer as $x^l \to y^l(x^l; W^l)$ but start at
+# $y^0 = y^0(x^0; W^1)$; here a layer's input, output and parameters all carry its number,
+# from 1, so the notes' first layer $y^0(x^0; W^1)$ is our $y^1(x^1; W^1)$.
 
 # %%
 import matplotlib.pyplot as plt
@@ -62,30 +101,31 @@ from backprop_kit.plots import course_style, plot_decision_boundary, plot_loss_c
 # %% [markdown]
 # ## 1. The network
 #
-# Our network has $K$ affine layers with a ReLU between consecutive ones and none after
-# the last. For a batch $x \in \mathbb{R}^{N \times M_0}$ of $N$ examples,
+# Our network has $K$ layers. Layer $l$ is an affine map followed by a ReLU, except the
+# last, which has no ReLU. For a batch $x \in \mathbb{R}^{N \times M^0}$ of $N$ examples,
 #
 # $$
 # x^1 = x, \qquad
-# z^k = x^k W^k + b^k \quad (k = 1, \dots, K), \qquad
-# x^{k+1} = \mathrm{relu}(z^k) \quad (k < K), \qquad
-# \text{scores} = z^K ,
+# z^l = x^l W^l + b^l \quad (l = 1, \dots, K), \qquad
+# x^{l+1} = y^l = \mathrm{relu}(z^l) \quad (l < K), \qquad
+# \text{scores} = y^K = z^K ,
 # $$
 #
 # followed by a loss $L(z^K)$, here softmax cross-entropy. The widths of the layers are
-# $M_0, M_1, \dots, M_K$, and the course's shape conventions give
+# $M^0, M^1, \dots, M^K$, and the course's shape conventions give
 #
 # | quantity | shape | |
 # | --- | --- | --- |
-# | $x^k$ | $N \times M_{k-1}$ | the input of affine layer $k$ |
-# | $W^k$ | $M_{k-1} \times M_k$ | |
-# | $b^k$ | $M_k$ | added to every row |
-# | $z^k$ | $N \times M_k$ | the pre-activation; $z^K$ are the scores |
+# | $x^l$ | $N \times M^{l-1}$ | the input of layer $l$ |
+# | $W^l$ | $M^{l-1} \times M^l$ | |
+# | $b^l$ | $M^l$ | added to every row |
+# | $z^l$ | $N \times M^l$ | the pre-activation; $z^K$ are the scores |
 #
-# In the course notation every step is a layer $y^l = y^l(x^l; W^l)$ whose output is the
-# next layer's input, $x^{l+1} = y^l$: our network is the chain of $2K - 1$ layers
-# *affine, ReLU, affine, ReLU, ..., affine*. We give the affine outputs their own letter,
-# $z^k$, so that $x^k$ always means "the input of affine layer $k$".
+# This is the course notation with $y^l = y^l(x^l; W^l) = \mathrm{relu}(x^l W^l + b^l)$:
+# the pre-activation $z^l$ gets its own letter because the backward pass needs it (for the
+# ReLU's mask), and $x^l$ always means "the input of layer $l$". The code's docstrings
+# write the widths $M^l$ as `M_l` (no superscripts in code) and use `k` for the layer
+# number.
 #
 # The parameters live in a dict: `params = {"W1": ..., "b1": ..., ..., "WK": ..., "bK": ...}`.
 # Nothing else tells you the depth: $K$ is `len(params) // 2`.
@@ -105,7 +145,7 @@ from backprop_kit.plots import course_style, plot_decision_boundary, plot_loss_c
 # 1. $K = 3$; $W^2$ is $64 \times 64$, $b^3$ has 3 entries, $z^2$ and $x^3$ are
 #    $300 \times 64$.
 # 2. $300 \times 64$, the shape of $z^1$: in code a gradient has the shape of its variable.
-# 3. $(300, 64, 2, 64)$: $N \cdot M_2 \cdot M_0 \cdot M_1 = 2{,}457{,}600$ numbers, for a
+# 3. $(300, 64, 2, 64)$: $N \cdot M^2 \cdot M^0 \cdot M^1 = 2{,}457{,}600$ numbers, for a
 #    network with only 4,547 parameters. Keep this number in mind for part 2.
 # </details>
 
@@ -169,9 +209,9 @@ def softmax_cross_entropy(scores, labels):
 # ## 2. The chain rule through the whole network
 #
 # Recall the chain rule of lesson 1: for $f: \mathbb{R}^n \to \mathbb{R}^m$ and
-# $g: \mathbb{R}^m \to \mathbb{R}^k$,
+# $g: \mathbb{R}^m \to \mathbb{R}^l$,
 # $\frac{d(g \circ f)}{dx}(x_0) = \frac{dg}{dy}\big(f(x_0)\big) \cdot \frac{df}{dx}(x_0)$,
-# a $k \times n$ matrix; the outer derivative is evaluated where the inner function
+# a $l \times n$ matrix; the outer derivative is evaluated where the inner function
 # landed. Lessons 3 and 4 applied it to one layer $y^l = y^l(x^l; W^l)$:
 #
 # $$
@@ -200,18 +240,18 @@ def softmax_cross_entropy(scores, labels):
 # Each factor is a derivative you met in lessons 3 and 4, **evaluated at the point the
 # forward pass went through**:
 #
-# * $\partial z^k / \partial x^k$ is the affine layer's derivative: applying it to an
-#   upstream gradient multiplies by $(W^k)^\top$, so it needs $W^k$;
-# * $\partial x^{k+1} / \partial z^k$ is the ReLU's diagonal derivative: the mask
-#   $\mathbb{1}[z^k > 0]$, so it needs $z^k$;
-# * $\partial z^k / \partial W^k$ is the 4-index tensor of lesson 3: applying it gives
-#   $(x^k)^\top \cdot (\text{upstream gradient})$, so it needs $x^k$.
+# * $\partial z^l / \partial x^l$ is the affine layer's derivative: applying it to an
+#   upstream gradient multiplies by $(W^l)^\top$, so it needs $W^l$;
+# * $\partial x^{l+1} / \partial z^l$ is the ReLU's diagonal derivative: the mask
+#   $\mathbb{1}[z^l > 0]$, so it needs $z^l$;
+# * $\partial z^l / \partial W^l$ is the 4-index tensor of lesson 3: applying it gives
+#   $(x^l)^\top \cdot (\text{upstream gradient})$, so it needs $x^l$.
 #
 # The "$\cdot$" are tensor contractions, and every one of them must be dimensionally
 # consistent: the axes of $z^3$ at the end of $\partial L / \partial z^3$ meet the axes of
 # $z^3$ at the front of $\partial z^3 / \partial x^3$, and so on. Flattened,
-# $\partial L / \partial z^k$ is a $1 \times N M_k$ Jacobian (a row); indexed like $z^k$,
-# as the code stores it, it is an $N \times M_k$ array.
+# $\partial L / \partial z^l$ is a $1 \times N M^l$ Jacobian (a row); indexed like $z^l$,
+# as the code stores it, it is an $N \times M^l$ array.
 #
 # ### In which order to multiply?
 #
@@ -219,8 +259,8 @@ def softmax_cross_entropy(scores, labels):
 # enormously.
 #
 # * **From the right** (the order the forward pass runs in): start with
-#   $\partial z^1 / \partial W^1$, of shape $(N, M_1, M_0, M_1)$, and push it up
-#   through the layers. Every intermediate result, $\partial z^k / \partial W^1$, has the
+#   $\partial z^1 / \partial W^1$, of shape $(N, M^1, M^0, M^1)$, and push it up
+#   through the layers. Every intermediate result, $\partial z^l / \partial W^1$, has the
 #   axes of an activation *and* of $W^1$: for the warm-up network that is 2.5 million
 #   numbers, and a different tensor for every parameter you want. For $W^2$ the first
 #   factor alone has $300 \cdot 64 \cdot 64 \cdot 64 \approx 79$ million entries.
@@ -228,8 +268,8 @@ def softmax_cross_entropy(scores, labels):
 #   of $z^3$. Contracting it with one layer's derivative gives $\partial L / \partial x^3$,
 #   again the shape of an activation, then $\partial L / \partial z^2$, and so on. Every
 #   intermediate result is one gradient of the shape of one activation, and
-#   $\partial L / \partial z^k$ is the common prefix of the products for
-#   $W^k, b^k$ *and every parameter below layer $k$*: compute it once, use it for all of
+#   $\partial L / \partial z^l$ is the common prefix of the products for
+#   $W^l, b^l$ *and every parameter below layer $l$*: compute it once, use it for all of
 #   them.
 #
 # That is backpropagation: evaluate the chain rule from the loss side, layer by layer,
@@ -239,28 +279,28 @@ def softmax_cross_entropy(scores, labels):
 #
 # $$
 # \begin{aligned}
-# \frac{\partial L}{\partial W^k} &= (x^k)^\top \frac{\partial L}{\partial z^k}
-#   && (M_{k-1} \times N)(N \times M_k) \\
-# \frac{\partial L}{\partial b^k} &= \textstyle\sum_n \left(\frac{\partial L}{\partial z^k}\right)_{n,:}
+# \frac{\partial L}{\partial W^l} &= (x^l)^\top \frac{\partial L}{\partial z^l}
+#   && (M^{l-1} \times N)(N \times M^l) \\
+# \frac{\partial L}{\partial b^l} &= \textstyle\sum_n \left(\frac{\partial L}{\partial z^l}\right)_{n,:}
 #   && \text{a sum over the batch} \\
-# \frac{\partial L}{\partial x^k} &= \frac{\partial L}{\partial z^k} (W^k)^\top
-#   && (N \times M_k)(M_k \times M_{k-1}) \\
-# \frac{\partial L}{\partial z^{k-1}} &= \frac{\partial L}{\partial x^k} \odot \mathbb{1}[z^{k-1} > 0]
-#   && \text{only for } k > 1
+# \frac{\partial L}{\partial x^l} &= \frac{\partial L}{\partial z^l} (W^l)^\top
+#   && (N \times M^l)(M^l \times M^{l-1}) \\
+# \frac{\partial L}{\partial z^{l-1}} &= \frac{\partial L}{\partial x^l} \odot \mathbb{1}[z^{l-1} > 0]
+#   && \text{only for } l > 1
 # \end{aligned}
 # $$
 #
-# for $k = K, K-1, \dots, 1$. (For $k = 1$ you may skip $\partial L / \partial x^1$: the
+# for $l = K, K-1, \dots, 1$. (For $l = 1$ you may skip $\partial L / \partial x^1$: the
 # data is not a parameter.)
 #
 # The next cell counts the numbers each order has to hold for the warm-up network.
 
 # %%
 sizes, N = [2, 64, 64, 3], 300
-# From the right, for W^1: the largest intermediate is dz^k/dW^1, axes (N, M_k, M_0, M_1).
-right = max(N * M_k * sizes[0] * sizes[1] for M_k in sizes[1:])
-# From the left: the largest intermediate is one gradient dL/dz^k, of shape (N, M_k).
-left = max(N * M_k for M_k in sizes[1:])
+# From the right, for W^1: the largest intermediate is dz^l/dW^1, axes (N, M_l, M_0, M_1).
+right = max(N * M_l * sizes[0] * sizes[1] for M_l in sizes[1:])
+# From the left: the largest intermediate is one gradient dL/dz^l, of shape (N, M_l).
+left = max(N * M_l for M_l in sizes[1:])
 print(f"largest intermediate from the right (for W^1 alone): {right:>10,} numbers")
 print(f"largest intermediate from the left (for all W, b):   {left:>10,} numbers")
 
@@ -294,18 +334,77 @@ print(f"largest intermediate from the left (for all W, b):   {left:>10,} numbers
 # $W^2$ for $\partial L/\partial x^2$, $z^1$ for the mask, $x$ for $\partial L/\partial W^1$.
 
 # %% [markdown]
+# ### The same network as a computational graph
+#
+# The table hides one thing the chain rule does: where a value feeds several operations,
+# the gradients that come back along those paths **add**. Below is the worked example's
+# network drawn one number per node, at $x = 0.25$, where both hidden units are on. Arrows
+# run forward, left to right; each box holds a node's forward value (grey) and, below it,
+# its gradient $\partial L/\partial(\text{node})$ (vermillion); on each arrow, in
+# vermillion, is the share of the gradient that travelled back along it. The input $x$
+# feeds both hidden units (its box is vermillion): its gradient is the sum of the two
+# shares that meet there, $1 \cdot 2 + (-1) \cdot 3 = -1$. In a batch the same happens to
+# every weight, which is used by every example: that is the sum over $n$ in
+# $(x^l)^\top \frac{\partial L}{\partial z^l}$.
+
+# %%
+from backprop_kit.graphs import Graph, draw_graph
+
+x_g = 0.25
+# the worked example's parameters: W^1 (1 x 2), b^1 (2,), W^2 (2 x 1) as a vector, b^2
+w1, c1, w2, c2 = np.array([1.0, -1.0]), np.array([0.0, 0.5]), np.array([2.0, 3.0]), 0.0
+z_g = x_g * w1 + c1  # the two pre-activations z^1_j
+h_g = np.maximum(z_g, 0)  # the hidden values x^2_j = relu(z^1_j)
+L_g = h_g @ w2 + c2  # the score, used as the loss
+dL_dh = w2  # dL/dx^2_j = W^2_j1
+dL_dz = dL_dh * (z_g > 0)  # through the ReLU's mask
+# nodes in forward order: name, operation, parents, value, gradient
+nodes = [
+    ("$x$", "", [], x_g, dL_dz @ w1),
+    ("$W^1_{11}$", "", [], w1[0], x_g * dL_dz[0]),
+    ("$W^1_{12}$", "", [], w1[1], x_g * dL_dz[1]),
+    ("$b^1_1$", "", [], c1[0], dL_dz[0]),
+    ("$b^1_2$", "", [], c1[1], dL_dz[1]),
+    ("$z^1_1$", "xw + b", [0, 1, 3], z_g[0], dL_dz[0]),
+    ("$z^1_2$", "xw + b", [0, 2, 4], z_g[1], dL_dz[1]),
+    ("$x^2_1$", "relu", [5], h_g[0], dL_dh[0]),
+    ("$x^2_2$", "relu", [6], h_g[1], dL_dh[1]),
+    ("$W^2_{11}$", "", [], w2[0], h_g[0]),
+    ("$W^2_{21}$", "", [], w2[1], h_g[1]),
+    ("$b^2_1$", "", [], c2, 1.0),
+    ("$L = z^2$", "xw + b", [7, 9, 8, 10, 11], L_g, 1.0),
+]
+# the share of dL/d(child) that each child's backward rule sends to each parent
+shares = {
+    (5, 0): w1[0] * dL_dz[0], (5, 1): x_g * dL_dz[0], (5, 3): dL_dz[0],
+    (6, 0): w1[1] * dL_dz[1], (6, 2): x_g * dL_dz[1], (6, 4): dL_dz[1],
+    (7, 5): dL_dz[0], (8, 6): dL_dz[1],
+    (12, 7): w2[0], (12, 9): h_g[0], (12, 8): w2[1], (12, 10): h_g[1], (12, 11): 1.0,
+}
+graph = Graph(
+    labels=[n[0] for n in nodes],
+    ops=[n[1] for n in nodes],
+    parents=[n[2] for n in nodes],
+    values=[np.array(n[3], dtype=float) for n in nodes],
+    grads=[np.array(n[4], dtype=float) for n in nodes],
+    shares={key: np.array(value, dtype=float) for key, value in shares.items()},
+)
+draw_graph(graph, title="forward values (grey) and gradients (vermillion), x = 0.25")
+plt.show()
+
+# %% [markdown]
 # ### Your turn: explain it (4 points, graded by hand)
 #
 # Answer in the cell below, in your own words, in about 8 to 12 sentences (formulas
 # welcome):
 #
-# 1. Why must the backward pass visit the layers in reverse order, $k = K, \dots, 1$?
+# 1. Why must the backward pass visit the layers in reverse order, $l = K, \dots, 1$?
 #    Give two reasons: what each step needs from the previous one, and what it would cost
 #    to go the other way.
 # 2. List what the forward pass must cache for each layer so that the backward pass can
 #    run without `params` and without recomputing anything, and for each item say which
 #    line of the recursion uses it.
-# 3. For ReLU, the mask can be read from $z^{k-1}$ or from $x^k = \mathrm{relu}(z^{k-1})$.
+# 3. For ReLU, the mask can be read from $z^{l-1}$ or from $x^l = \mathrm{relu}(z^{l-1})$.
 #    Why do both work? If the activation were the sigmoid $\sigma$ instead, what would you
 #    cache, and why?
 
@@ -313,42 +412,42 @@ print(f"largest intermediate from the left (for all W, b):   {left:>10,} numbers
 # ### BEGIN SOLUTION
 # **Model answer.**
 #
-# 1. *Dependency.* The recursion computes $\partial L/\partial z^{k-1}$ from
-#    $\partial L/\partial x^k$, which comes from $\partial L/\partial z^k$: the gradient at
+# 1. *Dependency.* The recursion computes $\partial L/\partial z^{l-1}$ from
+#    $\partial L/\partial x^l$, which comes from $\partial L/\partial z^l$: the gradient at
 #    a layer's output is only known once every layer above it has been processed, starting
 #    from $\partial L/\partial z^K$, which the loss gives us. So the order is forced:
 #    $K, K-1, \dots, 1$. *Cost.* The chain rule product could be evaluated from the
 #    parameter side instead, but then each intermediate result is a tensor
-#    $\partial z^j/\partial W^k$ with the axes of an activation and of $W^k$ (millions of
+#    $\partial z^j/\partial W^l$ with the axes of an activation and of $W^l$ (millions of
 #    numbers for a small net), and a separate one for every parameter. From the loss side
-#    each intermediate is a single gradient of an activation's shape, $N \times M_k$, and
-#    $\partial L/\partial z^k$ is shared by all the parameters at or below layer $k$:
+#    each intermediate is a single gradient of an activation's shape, $N \times M^l$, and
+#    $\partial L/\partial z^l$ is shared by all the parameters at or below layer $l$:
 #    computed once, reused by all (dynamic programming). One backward pass costs about as
 #    much as one forward pass.
-# 2. For affine layer $k$: its input $x^k$ (used in $\partial L/\partial W^k =
-#    (x^k)^\top \partial L/\partial z^k$); its weights $W^k$ (used in
-#    $\partial L/\partial x^k = \partial L/\partial z^k (W^k)^\top$; a reference, not a
-#    copy); for each hidden layer $k < K$ its pre-activation $z^k$ (used in the mask
-#    $\mathbb{1}[z^k > 0]$ that turns $\partial L/\partial x^{k+1}$ into
-#    $\partial L/\partial z^k$). The bias is not needed: $\partial L/\partial b^k$ only
-#    sums $\partial L/\partial z^k$. Neither are the scores: the loss already turned them
+# 2. For affine layer $l$: its input $x^l$ (used in $\partial L/\partial W^l =
+#    (x^l)^\top \partial L/\partial z^l$); its weights $W^l$ (used in
+#    $\partial L/\partial x^l = \partial L/\partial z^l (W^l)^\top$; a reference, not a
+#    copy); for each hidden layer $l < K$ its pre-activation $z^l$ (used in the mask
+#    $\mathbb{1}[z^l > 0]$ that turns $\partial L/\partial x^{l+1}$ into
+#    $\partial L/\partial z^l$). The bias is not needed: $\partial L/\partial b^l$ only
+#    sums $\partial L/\partial z^l$. Neither are the scores: the loss already turned them
 #    into $\partial L/\partial z^K$.
 # 3. $\mathrm{relu}(z)$ is positive exactly where $z$ is positive (and 0 elsewhere), so
-#    $\mathbb{1}[z > 0] = \mathbb{1}[\mathrm{relu}(z) > 0]$. (That is why $z^k$ is
-#    redundant: $x^{k+1}$ is cached anyway as the next layer's input.) For the sigmoid,
+#    $\mathbb{1}[z > 0] = \mathbb{1}[\mathrm{relu}(z) > 0]$. (That is why $z^l$ is
+#    redundant: $x^{l+1}$ is cached anyway as the next layer's input.) For the sigmoid,
 #    $\sigma'(z) = \sigma(z)(1 - \sigma(z))$ can be computed from the output
 #    $s = \sigma(z)$ alone, so caching the output $s$ is enough, and cheaper than
 #    recomputing $\sigma$ from a cached $z$; caching $z$ and recomputing also works.
 #
 # **Marking guide (4 points).**
 #
-# * 1 point: the dependency, $\partial L/\partial z^{k-1}$ needs $\partial L/\partial z^k$
+# * 1 point: the dependency, $\partial L/\partial z^{l-1}$ needs $\partial L/\partial z^l$
 #   (or "the upstream gradient comes from the layer above"), starting at the loss.
 # * 1 point: the cost argument, either the sizes of the intermediate tensors from the
-#   parameter side or the reuse of $\partial L/\partial z^k$ by every parameter below
+#   parameter side or the reuse of $\partial L/\partial z^l$ by every parameter below
 #   (either is enough for the point).
-# * 1 point: $x^k$ for $\partial L/\partial W^k$, $W^k$ for $\partial L/\partial x^k$,
-#   $z^k$ (or $x^{k+1}$) for the mask, each tied to its use (half a point if the items
+# * 1 point: $x^l$ for $\partial L/\partial W^l$, $W^l$ for $\partial L/\partial x^l$,
+#   $z^l$ (or $x^{l+1}$) for the mask, each tied to its use (half a point if the items
 #   are right but not tied to their uses; none if a needed item is missing).
 # * 1 point: ReLU masks agree because relu keeps the sign pattern (0.5); sigmoid: cache
 #   the output, since $\sigma' = s(1 - s)$, or $z$ with a recomputation (0.5).
@@ -357,13 +456,13 @@ print(f"largest intermediate from the left (for all W, b):   {left:>10,} numbers
 # %% [markdown]
 # ## 3. How big is the cache?
 #
-# The forward pass of our design keeps, for every affine layer $k = 1, \dots, K$, its
-# input $x^k$, and for every hidden layer $k = 1, \dots, K-1$, its pre-activation $z^k$.
-# It also keeps the weights $W^k$, but those are references to the arrays in `params`,
+# The forward pass of our design keeps, for every affine layer $l = 1, \dots, K$, its
+# input $x^l$, and for every hidden layer $l = 1, \dots, K-1$, its pre-activation $z^l$.
+# It also keeps the weights $W^l$, but those are references to the arrays in `params`,
 # not copies, so they cost no extra memory.
 #
 # **Exercise.** Write `cache_size(sizes, N)`: the number of floats in the cached
-# activations ($x^k$ and $z^k$, not the weights) for a network with widths
+# activations ($x^l$ and $z^l$, not the weights) for a network with widths
 # `sizes = [M_0, ..., M_K]` and a batch of `N` examples. Work it out on paper first,
 # then write it as a formula; it fits on one line.
 
@@ -465,7 +564,7 @@ check("mlp_forward", mlp_forward, hidden=True)
 # ## 5. The backward pass
 #
 # **Exercise.** Write `mlp_backward(dL_dscores, cache)`: run the recursion of part 2 from
-# $k = K$ down to $k = 1$ and return a dict `grads` with the same keys as `params`
+# $l = K$ down to $l = 1$ and return a dict `grads` with the same keys as `params`
 # (`"W1"`, `"b1"`, ..., `"WK"`, `"bK"`), each gradient the shape of its parameter. Use
 # `linear_backward` and `relu_backward`; the cache must tell you $K$, since `params` is not
 # an argument.
@@ -568,8 +667,9 @@ print(result)
 # %% [markdown]
 # ### A kink
 #
-# Now put one unit exactly on its kink: we choose the bias of unit 3 in the first layer so
-# that its pre-activation for example 1 is zero, $z^1_{1,3} = 0$. (It happens without
+# Now put one unit exactly on its kink: we choose the bias of unit 4 in the first layer so
+# that its pre-activation for example 2 is zero, $z^1_{2,4} = 0$ (in code, counting from 0,
+# `z[1, 3]`). (It happens without
 # help, too: zero biases, which is how `init_mlp` starts, and an input row of zeros put
 # every unit of the first layer on its kink.) Your `relu_backward` uses the mask $z > 0$,
 # so at $z = 0$ it takes the slope from the left, zero. A central difference straddles
@@ -604,8 +704,9 @@ for entry in kinked.skipped:
     print(f"skipped {entry.tensor} {entry.where()}: {entry.describe()}")
 
 # %% [markdown]
-# The skipped entries are the parameters that move $z^1_{1,3}$ across zero: the bias
-# $b^1_3$ and the weights $W^1_{:,3}$ into unit 3. For each one, the finite difference is about halfway
+# The skipped entries are the parameters that move $z^1_{2,4}$ across zero: the bias
+# $b^1_4$ and the weights $W^1_{:,4}$ into unit 4. For each one, the finite difference is
+# about halfway
 # between your value and the slope on the other side of the kink. Two remedies are
 # common: check at random, non-zero biases (as in the first check), or tell the checker
 # where the kinks are (as here). What you should not do is loosen the tolerance until the
@@ -624,7 +725,7 @@ for entry in kinked.skipped:
 #
 # **Exercise.** Write `sgd_step(params, grads, lr)`. It updates every array in `params`
 # **in place** and returns `None`. In place matters: the training loop, and any cache
-# that holds a reference to $W^k$, keep using the same arrays. In Python, `p = p - lr * g`
+# that holds a reference to $W^l$, keep using the same arrays. In Python, `p = p - lr * g`
 # only rebinds the local name `p`; `p -= lr * g` writes into the array. Pair each
 # parameter with its gradient by name: `grads` may list its keys in another order.
 
@@ -727,11 +828,11 @@ with course_style():
 # * The gradient of the loss for any layer's parameters is one product of the layers'
 #   derivatives, each evaluated at the point the forward pass went through.
 # * Backpropagation evaluates that product **from the loss side**: every intermediate is
-#   one gradient of an activation's shape, and $\partial L / \partial z^k$ is reused by
-#   every parameter at or below layer $k$. That forces the order $k = K, \dots, 1$.
-# * The forward pass caches what the backward pass needs: each layer's input $x^k$ (for
-#   $\partial L/\partial W^k$), its weights $W^k$ (for $\partial L/\partial x^k$) and the
-#   ReLU masks' pre-activations $z^k$. The cache grows with the batch size: in training,
+#   one gradient of an activation's shape, and $\partial L / \partial z^l$ is reused by
+#   every parameter at or below layer $l$. That forces the order $l = K, \dots, 1$.
+# * The forward pass caches what the backward pass needs: each layer's input $x^l$ (for
+#   $\partial L/\partial W^l$), its weights $W^l$ (for $\partial L/\partial x^l$) and the
+#   ReLU masks' pre-activations $z^l$. The cache grows with the batch size: in training,
 #   activations, not weights, fill the memory.
 # * One backward step per affine layer: `linear_backward`, then `relu_backward` except
 #   below the first layer. No ReLU after the last layer.
@@ -742,10 +843,10 @@ with course_style():
 #
 # ## Going further
 #
-# * Your cache stores $z^k$ *and* $x^{k+1} = \mathrm{relu}(z^k)$. Rewrite `mlp_forward`
-#   and `mlp_backward` so that the cache holds only the $x^k$ (and $W^k$): what does
+# * Your cache stores $z^l$ *and* $x^{l+1} = \mathrm{relu}(z^l)$. Rewrite `mlp_forward`
+#   and `mlp_backward` so that the cache holds only the $x^l$ (and $W^l$): what does
 #   `cache_size` become? Which activations would not allow this trick?
-# * *Gradient checkpointing* goes further: keep the $x^k$ of only every few layers and
+# * *Gradient checkpointing* goes further: keep the $x^l$ of only every few layers and
 #   recompute the others during the backward pass. For a chain of $K$ equal layers,
 #   keeping every $\sqrt{K}$-th one needs memory $\sim \sqrt{K}$ for about one extra
 #   forward pass. Where would you recompute, and in which order?

@@ -8,6 +8,7 @@
 
 # %% [markdown]
 # # Lesson 6: Computational graphs and reverse-mode autodiff
+# *The chain rule, run by a program: an engine that differentiates any computation*
 #
 # In lesson 5 you wrote `mlp_backward` by hand. You knew the network: which layer comes
 # after which, what each one must cache, where the ReLU masks go. Add a skip connection,
@@ -46,16 +47,19 @@
 #
 # ## What is graded
 #
-# | part | what | points |
+# Seven functions, graded automatically, and one written explanation, graded by hand.
+#
+# | part | graded | points |
 # | --- | --- | --- |
-# | 1 | `topological_order(parents, root)` | 2 + 2 hidden |
-# | 2 | `add_backward(dL_dz, x_shape, y_shape)` | 2 + 2 hidden |
-# | 2 | `matmul_backward(dL_dz, x, W)` | 1 + 1 hidden |
-# | 2 | `mean_backward(dL_dm, x_shape, axis)` | 1 + 1 hidden |
-# | 2 | `cross_entropy_backward(dL_dL, scores, labels)` | 1 + 1 hidden |
-# | 4 | `fan_out_gradient(x, params, labels)`, with your engine | 2 + 2 hidden |
-# | 5 | `engine_gradients(x, params, labels)`, with your engine | 3 + 3 hidden |
-# | 6 | written: why reverse mode costs one pass, forward mode one per input | 4 (by hand) |
+# | 1. The computational graph | `topological_order` | 2 + 2 hidden |
+# | 2. The backward rules | `add_backward` | 2 + 2 hidden |
+# | 2. The backward rules | `matmul_backward` | 1 + 1 hidden |
+# | 2. The backward rules | `mean_backward` | 1 + 1 hidden |
+# | 2. The backward rules | `cross_entropy_backward` | 1 + 1 hidden |
+# | 4. Fan-out: gradients add | `fan_out_gradient` (with your engine) | 2 + 2 hidden |
+# | 5. Lesson 5's network, by the engine | `engine_gradients` (with your engine) | 3 + 3 hidden |
+# | 6. One backward pass for any number of parameters | written: why reverse mode costs one pass, forward mode one per input | 4 by hand |
+# | total | 7 functions, 1 written answer | 24 + 4 by hand |
 #
 # Each function has a visible test cell (run it as often as you like; when it fails it
 # tells you what looks wrong) and a hidden one with other shapes and seeds. Your functions
@@ -66,18 +70,102 @@
 # dicts. A `Tensor` cannot leave the notebook: return its `.grad` array, not the tensor.
 # Expect about three hours.
 
+# %% [markdown]
+# ## Notation
+#
+# The same in every lesson and in the README.
+#
+# - A **batch** holds $N$ examples, one per **row**.
+# - A network has $K$ layers, numbered $l = 1, \dots, K$. Layer $l$ maps its input
+#   $x^l \in \mathbb{R}^{N \times M^{l-1}}$ to its output
+#   $y^l = y^l(x^l; W^l) \in \mathbb{R}^{N \times M^l}$, where $W^l$ stands for all of the
+#   layer's parameters. The output is the next layer's input, $x^{l+1} = y^l$. The data is
+#   $x^1$, with $M^0$ features, and the loss $L(y^K)$ is one number. The widths are
+#   `sizes = [M^0, M^1, ..., M^K]`.
+# - In the networks of lessons 5 and 6 a layer is an affine map and an activation: the pre-activation
+#   $z^l = x^l W^l + b^l$, with $W^l \in \mathbb{R}^{M^{l-1} \times M^l}$ and
+#   $b^l \in \mathbb{R}^{M^l}$ (`W1, b1, ..., WK, bK` in code), then $y^l = \mathrm{relu}(z^l)$,
+#   except for the last layer, whose output is the scores, $y^K = z^K$.
+# - For one layer we drop the $l$: $x \in \mathbb{R}^{N \times M_\text{in}}$ and
+#   $y \in \mathbb{R}^{N \times M_\text{out}}$, with $M_\text{in} = M^{l-1}$ and
+#   $M_\text{out} = M^l$. Code comments and docstrings have no superscripts: they write
+#   $M^l$ as `M_l` and the layer sizes as `M_in`, `M_out`.
+# - Backward, from $\frac{dL}{dy^K}$ (the loss gives it) down to layer 1:
+#   $\frac{dL}{dW^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dW^l}$ and
+#   $\frac{dL}{dx^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dx^l}$, which is
+#   $\frac{dL}{dy^{l-1}}$ since $x^l = y^{l-1}$.
+# - One derivative, two layouts: in the math (Jacobian layout, one row per output)
+#   $\frac{dL}{dy}$ has the transposed shape of $y$, $M_\text{out} \times N$; in code the
+#   array `dL_dy` has the shape of `y`, $N \times M_\text{out}$.
+# - Indices count from 1 in the math (the first example, feature, class or layer is number
+#   1) and from 0 in code (the first row is `x[0]`; class labels run from `0` to `C - 1`).
+#
+# The lecture notes write a layer as $x^l \to y^l(x^l; W^l)$ but start at
+# $y^0 = y^0(x^0; W^1)$; here a layer's input, output and parameters all carry its number,
+# from 1, so the notes' first layer $y^0(x^0; W^1)$ is our $y^1(x^1; W^1)$.
+
 # %%
 import time
 
 import matplotlib.pyplot as plt
 import numpy as np
 
+from backprop_kit import check, check_gradient
 from backprop_kit.data import spiral
-from backprop_ref.gradcheck import check_gradient, rel_error
-from backprop_ref.graphs import draw_graph, trace
-from backprop_ref.mlp import init_mlp, mlp_backward, mlp_forward
+from backprop_kit.graphs import draw_graph, trace
+from backprop_kit.params import init_mlp
 from backprop_kit.plots import PALETTE, course_style, plot_loss_curve
-from backprop_ref.specs import check
+
+# %% [markdown]
+# Part 5 compares your engine with lesson 5's hand-written backward pass, and the
+# experiments measure gaps with lesson 2's `rel_error`. The next two cells hold those
+# functions from lessons 2 and 5. None of this lesson's graded functions calls them.
+
+# %% nbgrader={"grade": false, "grade_id": "blocks_02_gradient_checking", "locked": true, "schema_version": 3, "solution": false, "task": false} building_blocks=["02_gradient_checking"]
+# Building blocks from lesson 2 (provided): rel_error, your exercise there.
+def rel_error(a, b):
+    """The largest floored relative error between two arrays of the same shape:
+    max_i |a_i - b_i| / max(|a_i|, |b_i|, 1e-3 * s), s the largest |entry| of a and b."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    s = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0))
+    if s == 0.0:  # both all zero: they agree
+        return 0.0
+    denominator = np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-3 * s)
+    return float(np.max(np.abs(a - b) / denominator))
+
+
+# %% nbgrader={"grade": false, "grade_id": "blocks_05_backprop_network", "locked": true, "schema_version": 3, "solution": false, "task": false} building_blocks=["03_linear_layer", "04_activations_losses", "05_backprop_network"]
+# Building blocks from lesson 5 (provided): the network's forward and backward passes.
+def mlp_forward(x, params):
+    """Scores z^K (N, M_K) of the network (affine layers, ReLU between them) for x (N, M_0),
+    params {"W1": (M_0, M_1), "b1": (M_1,), ...}; and the cache for mlp_backward."""
+    K = len(params) // 2
+    cache = {"x": [], "z": [], "W": []}  # x^k and W^k (k = 1..K), z^k (k = 1..K-1)
+    h = x
+    for k in range(1, K + 1):
+        cache["x"].append(h)
+        cache["W"].append(params[f"W{k}"])
+        z = h @ params[f"W{k}"] + params[f"b{k}"]  # z^k, (N, M_k)
+        if k < K:
+            cache["z"].append(z)
+            h = np.maximum(z, 0)  # x^{k+1}
+    return z, cache
+
+
+def mlp_backward(dL_dscores, cache):
+    """Gradients {"W1": ..., "b1": ..., ...} of the loss, from dL/dscores (N, M_K) and the
+    cache of mlp_forward."""
+    K = len(cache["W"])
+    grads = {}
+    dL_dz = dL_dscores  # dL/dz^K, (N, M_K)
+    for k in range(K, 0, -1):
+        grads[f"W{k}"] = cache["x"][k - 1].T @ dL_dz  # (M_{k-1}, N) @ (N, M_k)
+        grads[f"b{k}"] = dL_dz.sum(axis=0)  # every row of z^k received b^k
+        dL_dx = dL_dz @ cache["W"][k - 1].T  # dL/dx^k, (N, M_{k-1})
+        if k > 1:
+            dL_dz = dL_dx * (cache["z"][k - 2] > 0)  # through the ReLU: dL/dz^{k-1}
+    return grads
 
 # %% [markdown]
 # ## 1. The computational graph
@@ -644,14 +732,15 @@ for t in (L, y, c, v, h, z, a, b, x, w):
 
 # %% [markdown]
 # The same graph as a picture, drawn from your tensors (`trace` follows `_parents` from
-# the loss and runs your rules one at a time, recording what each sends to each parent).
+# the loss, puts the nodes in the order of your `topological_order`, and runs your rules
+# one at a time, in reverse, recording what each sends to each parent).
 # Forward values are in grey inside the boxes, gradients below them in orange, and on
 # every arrow the share of the gradient that travelled back along it. The box of $h$, used
 # twice, is outlined: its gradient is the sum of the two shares on its outgoing arrows.
 
 # %%
 with course_style():
-    draw_graph(trace(L), title="forward values (grey) and gradients (orange)")
+    draw_graph(trace(L, topological_order), title="forward values (grey) and gradients (orange)")
     plt.show()
 
 # %% [markdown]
@@ -819,8 +908,8 @@ check("engine_gradients", engine_gradients, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Your engine against lesson 5's hand-written backward pass (the course's reference
-# `mlp_forward` and `mlp_backward`) on a network for the spiral:
+# Your engine against lesson 5's hand-written backward pass (`mlp_forward` and
+# `mlp_backward`, from the building blocks at the top) on a network for the spiral:
 
 # %%
 x_train, labels_train = spiral(n_per_class=100, n_classes=3, seed=0)

@@ -7,8 +7,8 @@
 # ---
 
 # %% [markdown]
-# # Lesson 7 · Normalisation layers
-# ## Batch norm and layer norm, forward and backward
+# # Lesson 7: Normalisation layers
+# *Batch norm and layer norm, forward and backward*
 #
 # Train a deep network on raw features and two things go wrong. Features of very different
 # scales give a badly conditioned loss surface: a learning rate small enough for the
@@ -29,7 +29,9 @@
 # chain rule of lesson 1, the vector-Jacobian products of lessons 3 and 4), and then
 # collapse the steps into one compact formula.
 #
-# **Learning goals.** After this lesson you can
+# ## Learning goals
+#
+# After this lesson you can
 #
 # 1. write batch norm in training mode for a batch `x` of shape `(N, D)`: the batch mean,
 #    the biased variance, epsilon inside the square root, the learned `gamma` and `beta`;
@@ -53,17 +55,54 @@
 #
 # ## What is graded
 #
+# Six functions, graded automatically, and one written derivation, graded by hand.
+#
 # | part | graded | points |
 # | --- | --- | --- |
-# | 1 · The layer | `batchnorm_forward` | 2 + 2 hidden |
-# | 2 · The graph, node by node | `batchnorm_backward_staged` | 3 + 2 hidden |
-# | 3 · Derive the compact form | written derivation (graded by hand) | 4 |
-# | 4 · The compact backward pass | `batchnorm_backward` | 2 + 2 hidden |
-# | 5 · Layer norm | `layernorm_forward`, `layernorm_backward` | 1 + 1, 2 + 1 hidden |
-# | 6 · A network with batch norm | `bn_network` | 2 + 2 hidden |
-# | total | | 22 + 4 |
+# | 1. The layer | `batchnorm_forward` | 2 + 2 hidden |
+# | 2. The graph, node by node | `batchnorm_backward_staged` | 3 + 2 hidden |
+# | 3. Derive the compact form | written: the compact $dL/dx$ from the staged steps | 4 by hand |
+# | 4. The compact backward pass | `batchnorm_backward` | 2 + 2 hidden |
+# | 5. Layer norm | `layernorm_forward` | 1 + 1 hidden |
+# | 5. Layer norm | `layernorm_backward` | 2 + 1 hidden |
+# | 6. A network with batch norm | `bn_network` | 2 + 2 hidden |
+# | total | 6 functions, 1 written answer | 22 + 4 by hand |
 #
 # Expect to spend about two and a half hours. Run the set-up cell first.
+
+# %% [markdown]
+# ## Notation
+#
+# The same in every lesson and in the README.
+#
+# - A **batch** holds $N$ examples, one per **row**.
+# - A network has $K$ layers, numbered $l = 1, \dots, K$. Layer $l$ maps its input
+#   $x^l \in \mathbb{R}^{N \times M^{l-1}}$ to its output
+#   $y^l = y^l(x^l; W^l) \in \mathbb{R}^{N \times M^l}$, where $W^l$ stands for all of the
+#   layer's parameters. The output is the next layer's input, $x^{l+1} = y^l$. The data is
+#   $x^1$, with $M^0$ features, and the loss $L(y^K)$ is one number. The widths are
+#   `sizes = [M^0, M^1, ..., M^K]`.
+# - In the networks of lessons 5 and 6 a layer is an affine map and an activation: the pre-activation
+#   $z^l = x^l W^l + b^l$, with $W^l \in \mathbb{R}^{M^{l-1} \times M^l}$ and
+#   $b^l \in \mathbb{R}^{M^l}$ (`W1, b1, ..., WK, bK` in code), then $y^l = \mathrm{relu}(z^l)$,
+#   except for the last layer, whose output is the scores, $y^K = z^K$.
+# - For one layer we drop the $l$: $x \in \mathbb{R}^{N \times M_\text{in}}$ and
+#   $y \in \mathbb{R}^{N \times M_\text{out}}$, with $M_\text{in} = M^{l-1}$ and
+#   $M_\text{out} = M^l$. Code comments and docstrings have no superscripts: they write
+#   $M^l$ as `M_l` and the layer sizes as `M_in`, `M_out`.
+# - Backward, from $\frac{dL}{dy^K}$ (the loss gives it) down to layer 1:
+#   $\frac{dL}{dW^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dW^l}$ and
+#   $\frac{dL}{dx^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dx^l}$, which is
+#   $\frac{dL}{dy^{l-1}}$ since $x^l = y^{l-1}$.
+# - One derivative, two layouts: in the math (Jacobian layout, one row per output)
+#   $\frac{dL}{dy}$ has the transposed shape of $y$, $M_\text{out} \times N$; in code the
+#   array `dL_dy` has the shape of `y`, $N \times M_\text{out}$.
+# - Indices count from 1 in the math (the first example, feature, class or layer is number
+#   1) and from 0 in code (the first row is `x[0]`; class labels run from `0` to `C - 1`).
+#
+# The lecture notes write a layer as $x^l \to y^l(x^l; W^l)$ but start at
+# $y^0 = y^0(x^0; W^1)$; here a layer's input, output and parameters all carry its number,
+# from 1, so the notes' first layer $y^0(x^0; W^1)$ is our $y^1(x^1; W^1)$.
 
 # %%
 # %matplotlib inline
@@ -72,23 +111,41 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
+from backprop_kit import check, check_gradient
 from backprop_kit.data import spiral
-from backprop_ref.gradcheck import check_gradient
-from backprop_ref.derivatives import numerical_jacobian
 from backprop_kit.plots import GREY, PALETTE, course_style
-from backprop_ref.specs import check
 
 np.set_printoptions(precision=4, suppress=True)
 
 # %% [markdown]
-# ---
-# ## 1 · The layer
+# Part 2 draws Jacobians with lesson 1's `numerical_jacobian`: the next cell holds it. None
+# of this lesson's graded functions calls it.
+
+# %% nbgrader={"grade": false, "grade_id": "blocks_01_jacobians", "locked": true, "schema_version": 3, "solution": false, "task": false} building_blocks=["01_jacobians"]
+# Building blocks from lesson 1 (provided): numerical_jacobian, your exercise there.
+def numerical_jacobian(f, x, h=1e-5):
+    """Central-difference Jacobian of f: R^n -> R^m at x: an (m, n) array whose column k is
+    (f(x + h e_k) - f(x - h e_k)) / (2h). x (n,) is not modified."""
+    x = np.array(x, dtype=float)  # a private float copy: the caller's x is never touched
+    columns = []
+    for k in range(x.size):
+        e = np.zeros_like(x)
+        e[k] = h
+        f_plus = np.asarray(f(x + e), dtype=float)
+        f_minus = np.asarray(f(x - e), dtype=float)
+        columns.append((f_plus - f_minus) / (2 * h))  # how every output moves with x_k: (m,)
+    return np.stack(columns, axis=1)  # n columns of m entries side by side: (m, n)
+
+
+# %% [markdown]
+# ## 1. The layer
 #
-# In the course's notation a layer maps $x^l \in \mathbb{R}^{N \times M^l}$ to
-# $y^l = y^l(x^l; W^l)$. A normalisation layer keeps the width: $y^l$ has the shape of
-# $x^l$, and its parameters $W^l$ are two vectors, a scale $\gamma$ and a shift $\beta$, one
-# entry per feature. For one layer we drop the $l$ and write $D = M^l$ for the number of
-# features: $x \in \mathbb{R}^{N \times D}$, one example per row.
+# In the course's notation a layer maps $x^l \in \mathbb{R}^{N \times M^{l-1}}$ to
+# $y^l = y^l(x^l; W^l) \in \mathbb{R}^{N \times M^l}$. A normalisation layer keeps the
+# width, $M^l = M^{l-1}$: $y^l$ has the shape of $x^l$, and its parameters $W^l$ are two
+# vectors, a scale $\gamma$ and a shift $\beta$, one entry per feature. For one layer we
+# drop the $l$ and write $D = M_\text{in} = M_\text{out}$ for the number of features:
+# $x \in \mathbb{R}^{N \times D}$, one example per row.
 #
 # Batch norm treats every **feature** (column $j$) on its own, over the **batch** (the $N$
 # rows):
@@ -233,7 +290,7 @@ check("batchnorm_forward", batchnorm_forward, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### 1.2 · Why the variance is computed from centred values
+# ### 1.2. Why the variance is computed from centred values
 #
 # On paper $\frac{1}{N}\sum_n (x_n - \mu)^2 = \frac{1}{N}\sum_n x_n^2 - \mu^2$. The right
 # side is tempting (one pass over the data), and it is what a hidden test is built to
@@ -284,8 +341,7 @@ with course_style():
 # prices, timestamps and the pre-activations of a badly initialised layer all have them.
 # (`np.var` computes two passes, like your function.)
 #
-# ---
-# ## 2 · The graph, node by node
+# ## 2. The graph, node by node
 #
 # Where does the difficulty of the backward pass come from? Look at the derivative of $y$
 # with respect to $x$, flattened into a matrix as in lesson 3 (one row per entry of $y$,
@@ -502,8 +558,7 @@ print("-sum_n dL/dxhat_n / std    :", -grads_s["xhat"].sum(axis=0) / cache_s["st
 print("sum_n xc_n (zero, rounding):", cache_s["xc"].sum(axis=0))
 
 # %% [markdown]
-# ---
-# ## 3 · Derive the compact form (4 points, graded by hand)
+# ## 3. Derive the compact form (4 points, graded by hand)
 #
 # The staged backward allocates seven arrays and walks the batch six times. Substituting
 # the steps into each other collapses them into one expression for $\partial L / \partial
@@ -575,8 +630,7 @@ print("sum_n xc_n (zero, rounding):", cache_s["xc"].sum(axis=0))
 # ### END SOLUTION
 
 # %% [markdown]
-# ---
-# ## 4 · The compact backward pass
+# ## 4. The compact backward pass
 #
 # In code, with `g = dL_dy * gamma` (that is, $\hat g$; shape `(N, D)`), the sums over the
 # batch are `.sum(axis=0)`, one number per column, and broadcasting does the rest:
@@ -682,8 +736,7 @@ compact_s = best_time(lambda: batchnorm_backward(dL_dy_b, cache_b))
 print(f"N = 512, D = 256: staged {1e3 * staged_s:.2f} ms, compact {1e3 * compact_s:.2f} ms")
 
 # %% [markdown]
-# ---
-# ## 5 · Layer norm: the same derivation over the other axis
+# ## 5. Layer norm: the same derivation over the other axis
 #
 # Layer norm normalises each **example** (row $n$) over its $D$ features, and keeps one
 # $\gamma_j$, $\beta_j$ per feature:
@@ -818,8 +871,7 @@ print("backward:", np.abs(layernorm_backward(dL_dy_t, cache_ln)[0]
                           - batchnorm_backward(dL_dy_t.T, cache_bn)[0].T).max())
 
 # %% [markdown]
-# ---
-# ## 6 · A network with batch norm
+# ## 6. A network with batch norm
 #
 # Batch norm usually sits between an affine layer and its activation. Our network:
 #
@@ -828,7 +880,8 @@ print("backward:", np.abs(layernorm_backward(dL_dy_t, cache_ln)[0]
 # \qquad \text{scores} = h W^2 + b^2, \qquad L = \text{softmax cross-entropy (mean)},
 # $$
 #
-# with $x$ of shape $(N, M_0)$, a hidden width $H$ and $C$ classes; the parameters are
+# with $x$ of shape $(N, M^0)$ (`(N, M_0)` in the docstring), a hidden width $H$ and
+# $C$ classes; the parameters are
 # `params = {"W1", "b1", "gamma", "beta", "W2", "b2"}`. The backward pass is lesson 5's
 # recursion with one more layer: from $\partial L/\partial \text{scores}$ to
 # $\partial L/\partial h$ (affine), $\partial L/\partial a$ (ReLU mask, from $a$, the
@@ -849,9 +902,10 @@ print("backward:", np.abs(layernorm_backward(dL_dy_t, cache_ln)[0]
 #
 # </details>
 #
-# The building blocks of lessons 3 to 5 are provided (locked):
+# The layer functions of lessons 3 and 4 are building blocks: the next cell holds them once
+# those lessons are past their deadline (until then it asks for your own functions).
 
-# %% nbgrader={"grade": false, "grade_id": "provided_layers", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "provided_layers", "locked": true, "schema_version": 3, "solution": false, "task": false} building_blocks=["03_linear_layer", "04_activations_losses"]
 def linear_forward(x, W, b):
     """Affine layer z = x W + b: x (N, M_in), W (M_in, M_out), b (M_out,) -> z (N, M_out)."""
     return x @ W + b
@@ -986,8 +1040,7 @@ print("largest |dL/db1|:", np.abs(grads_small["b1"]).max(),
       "  largest |dL/dW1|:", np.abs(grads_small["W1"]).max())
 
 # %% [markdown]
-# ---
-# ## 7 · Experiment: what batch norm does for training
+# ## 7. Experiment: what batch norm does for training
 #
 # We train the network of part 6 and the same network without batch norm ($z \to
 # \mathrm{relu}(z)$ directly) on the spiral of lesson 5, full batch, for a range of
@@ -1077,7 +1130,6 @@ with course_style():
 # it in "Going further"). That is one of the reasons batch-normalised networks tolerate
 # large learning rates.
 #
-# ---
 # ## Summary
 #
 # - Batch norm normalises each **feature over the batch**: $\mu_j$ and the biased $v_j$

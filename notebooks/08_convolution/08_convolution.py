@@ -7,8 +7,8 @@
 # ---
 
 # %% [markdown]
-# # Lesson 8 · Convolution and pooling
-# ## Forward and backward, first with loops, then as one contraction
+# # Lesson 8: Convolution and pooling
+# *Forward and backward, first with loops, then as one contraction*
 #
 # Feed a small colour image, 32 x 32 pixels with 3 channels, into the affine layer of
 # lesson 3 and each of its 256 hidden units needs 3,072 weights: 786,432 in all, for one
@@ -30,7 +30,9 @@
 # the index form, and then write both passes as a single contraction, which is how a
 # framework computes them, and much faster.
 #
-# **Learning goals.** After this lesson you can
+# ## Learning goals
+#
+# After this lesson you can
 #
 # 1. compute the output size of a convolution with stride and zero padding, rounded down;
 # 2. write the forward pass from its index form, as the cross-correlation frameworks compute;
@@ -55,17 +57,57 @@
 #
 # ## What is graded
 #
+# Nine functions, graded automatically, and one written derivation, graded by hand.
+#
 # | part | graded | points |
 # | --- | --- | --- |
-# | 1 · The layer and its output | `conv_output_shape` | 1 + 1 hidden |
-# | 2 · The forward pass with loops | `conv_forward_loops` | 2 + 1 hidden |
-# | 3 · The backward pass with loops | `conv_backward_b`, `conv_backward_W_loops`, `conv_backward_x_loops` | 1 + 1, 2 + 1, 2 + 2 hidden |
-# | 4 · Why the kernel flips | written derivation (graded by hand) | 4 |
-# | 5 · One contraction | `conv_forward`, `conv_backward` | 1 + 1, 2 + 1 hidden |
-# | 6 · Max pooling | `maxpool_forward`, `maxpool_backward` | 1 + 1, 2 + 1 hidden |
-# | total | | 24 + 4 |
+# | 1. The layer and its output | `conv_output_shape` | 1 + 1 hidden |
+# | 2. The forward pass with loops | `conv_forward_loops` | 2 + 1 hidden |
+# | 3. The backward pass with loops | `conv_backward_b` | 1 + 1 hidden |
+# | 3. The backward pass with loops | `conv_backward_W_loops` | 2 + 1 hidden |
+# | 3. The backward pass with loops | `conv_backward_x_loops` | 2 + 2 hidden |
+# | 4. Why the kernel flips | written: why $dL/dx$ is a convolution with the flipped kernel | 4 by hand |
+# | 5. One contraction | `conv_forward` | 1 + 1 hidden |
+# | 5. One contraction | `conv_backward` | 2 + 1 hidden |
+# | 6. Max pooling | `maxpool_forward` | 1 + 1 hidden |
+# | 6. Max pooling | `maxpool_backward` | 2 + 1 hidden |
+# | total | 9 functions, 1 written answer | 24 + 4 by hand |
 #
 # Expect to spend about three hours. Run the set-up cell first.
+
+# %% [markdown]
+# ## Notation
+#
+# The same in every lesson and in the README.
+#
+# - A **batch** holds $N$ examples, one per **row**.
+# - A network has $K$ layers, numbered $l = 1, \dots, K$. Layer $l$ maps its input
+#   $x^l \in \mathbb{R}^{N \times M^{l-1}}$ to its output
+#   $y^l = y^l(x^l; W^l) \in \mathbb{R}^{N \times M^l}$, where $W^l$ stands for all of the
+#   layer's parameters. The output is the next layer's input, $x^{l+1} = y^l$. The data is
+#   $x^1$, with $M^0$ features, and the loss $L(y^K)$ is one number. The widths are
+#   `sizes = [M^0, M^1, ..., M^K]`.
+# - In the networks of lessons 5 and 6 a layer is an affine map and an activation: the pre-activation
+#   $z^l = x^l W^l + b^l$, with $W^l \in \mathbb{R}^{M^{l-1} \times M^l}$ and
+#   $b^l \in \mathbb{R}^{M^l}$ (`W1, b1, ..., WK, bK` in code), then $y^l = \mathrm{relu}(z^l)$,
+#   except for the last layer, whose output is the scores, $y^K = z^K$.
+# - For one layer we drop the $l$: $x \in \mathbb{R}^{N \times M_\text{in}}$ and
+#   $y \in \mathbb{R}^{N \times M_\text{out}}$, with $M_\text{in} = M^{l-1}$ and
+#   $M_\text{out} = M^l$. Code comments and docstrings have no superscripts: they write
+#   $M^l$ as `M_l` and the layer sizes as `M_in`, `M_out`.
+# - Backward, from $\frac{dL}{dy^K}$ (the loss gives it) down to layer 1:
+#   $\frac{dL}{dW^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dW^l}$ and
+#   $\frac{dL}{dx^l} = \frac{dL}{dy^l} \cdot \frac{dy^l}{dx^l}$, which is
+#   $\frac{dL}{dy^{l-1}}$ since $x^l = y^{l-1}$.
+# - One derivative, two layouts: in the math (Jacobian layout, one row per output)
+#   $\frac{dL}{dy}$ has the transposed shape of $y$, $M_\text{out} \times N$; in code the
+#   array `dL_dy` has the shape of `y`, $N \times M_\text{out}$.
+# - Indices count from 1 in the math (the first example, feature, class or layer is number
+#   1) and from 0 in code (the first row is `x[0]`; class labels run from `0` to `C - 1`).
+#
+# The lecture notes write a layer as $x^l \to y^l(x^l; W^l)$ but start at
+# $y^0 = y^0(x^0; W^1)$; here a layer's input, output and parameters all carry its number,
+# from 1, so the notes' first layer $y^0(x^0; W^1)$ is our $y^1(x^1; W^1)$.
 
 # %%
 # %matplotlib inline
@@ -75,15 +117,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
+from backprop_kit import check, check_gradient
 from backprop_kit.plots import GREY, PALETTE, course_style
-from backprop_ref.gradcheck import check_gradient
-from backprop_ref.specs import check
 
 np.set_printoptions(precision=4, suppress=True)
 
 # %% [markdown]
-# ---
-# ## 1 · The layer and its output
+# ## 1. The layer and its output
 #
 # In the course's notation a layer maps $x^l$ to $y^l = y^l(x^l; W^l)$. Here $x^l$ is a
 # batch of images with four axes, `(N, C, H_in, W_in)`: $N$ images, $C$ channels (3 for
@@ -234,8 +274,7 @@ check("conv_output_shape", conv_output_shape, hidden=True)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ---
-# ## 2 · The forward pass with loops
+# ## 2. The forward pass with loops
 #
 # Write the index form as it stands: pad, then one loop per output entry
 # $(n, f, i, j)$, each computing the sum over $(c, p, q)$ with one numpy product of the
@@ -329,8 +368,7 @@ with course_style():
     plt.show()
 
 # %% [markdown]
-# ---
-# ## 3 · The backward pass with loops
+# ## 3. The backward pass with loops
 #
 # Given $g = \partial L/\partial y$ (`dL_dy`, shape `(N, F, H_out, W_out)`), we want the
 # gradients with respect to the bias, the kernels and the input. The rule is the one of
@@ -530,8 +568,7 @@ print("dL/dx for dL/dy = 1 and a kernel of ones: how many windows read each entr
 # each entry: row and column 2 are read twice (the windows overlap there), the
 # last row and column never, so their gradient is zero.
 #
-# ---
-# ## 4 · Why the kernel flips (4 points, graded by hand)
+# ## 4. Why the kernel flips (4 points, graded by hand)
 #
 # Look at the input's gradient from the other side. In the forward pass, output $i$ looks
 # **forward** at inputs $iS, \dots, iS + K_H - 1$ with weights $W_0, \dots, W_{K_H-1}$. In
@@ -664,8 +701,7 @@ for S, P in [(1, 1), (2, 1), (3, 0)]:
     print(f"stride {S}, pad {P}: largest difference {difference:.1e}")
 
 # %% [markdown]
-# ---
-# ## 5 · One contraction
+# ## 5. One contraction
 #
 # The loops of parts 2 and 3 call numpy once per output entry: millions of small calls
 # for a real layer. The arithmetic itself is a few big sums, and numpy can do each in
@@ -834,8 +870,7 @@ print("speed-up at N = 8:", round(timings["loops"][-1] / timings["contraction"][
 # channels, 64 filters) forward and backward in 1.5 to 2 times PyTorch's time on one core
 # (`benchmarks/bench_conv.py`).
 #
-# ---
-# ## 6 · Max pooling
+# ## 6. Max pooling
 #
 # A pooling layer shrinks the image and keeps what matters: max pooling replaces each
 # `size x size` window of each channel by its largest entry, so a feature detected
@@ -1046,7 +1081,6 @@ print(f"{len(result.skipped)} entries skipped, for example:", result.skipped[0].
 # `maxpool_backward` check it against the reference instead, and check the other entries
 # with finite differences along directions that leave the ties alone.
 #
-# ---
 # ## Summary
 #
 # - A convolution layer slides $F$ kernels of shape $(C, K_H, K_W)$ over the padded

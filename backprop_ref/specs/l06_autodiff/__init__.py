@@ -10,64 +10,39 @@ the student's own engine (a ``Tensor`` class) and return its gradients:
 gradients must add) and ``engine_gradients(x, params, labels)`` (lesson 5's network).
 
 Every function is judged on its own inputs against the reference (never against another of
-the student's functions). Cases in :mod:`.cases` and :mod:`.graph_cases`, reference outputs
-and named mistakes in :mod:`.expected` (and :mod:`.engines`), comparisons in :mod:`.judges`.
+the student's functions). Each spec is the card (``backprop_kit.specs.l06_autodiff``: the
+call and the judge, which only compares), the cases (:mod:`.cases`, :mod:`.graph_cases`) and
+the expected data (:mod:`.expected`, with :mod:`.engines`: reference outputs, named
+mistakes, the finite-difference slopes).
 """
 
 from __future__ import annotations
 
+from backprop_kit.specs.l06_autodiff import CARDS
 from backprop_ref.specs.core import Spec
-from backprop_ref.specs.l06_autodiff import cases, expected, graph_cases, judges
+from backprop_ref.specs.l06_autodiff import cases, expected, graph_cases
 from backprop_ref.specs.lesson import GradedCell, Lesson, tests_for
 
-topological_order_spec = Spec.legacy_call(
-    "topological_order(parents, root)",
-    graph_cases.topological_cases,
-    lambda case, outcome: judges.judge_topological_order(
-        case, expected.expect_topological_order(case), outcome
-    ),
+_card = {card.name: card for card in CARDS}
+
+topological_order_spec = Spec(
+    _card["topological_order"], graph_cases.topological_cases, expected.expect_topological_order
 )
-add_backward_spec = Spec.legacy_call(
-    "add_backward(dL_dz, x_shape, y_shape)",
-    cases.add_cases,
-    lambda case, outcome: judges.judge_add_backward(
-        case, expected.expect_add_backward(case), outcome
-    ),
+add_backward_spec = Spec(_card["add_backward"], cases.add_cases, expected.expect_add_backward)
+matmul_backward_spec = Spec(
+    _card["matmul_backward"], cases.matmul_cases, expected.expect_matmul_backward
 )
-matmul_backward_spec = Spec.legacy_call(
-    "matmul_backward(dL_dz, x, W)",
-    cases.matmul_cases,
-    lambda case, outcome: judges.judge_matmul_backward(
-        case, expected.expect_matmul_backward(case), outcome
-    ),
-)
-mean_backward_spec = Spec.legacy_call(
-    "mean_backward(dL_dm, x_shape, axis)",
-    cases.mean_cases,
-    lambda case, outcome: judges.judge_mean_backward(
-        case, expected.expect_mean_backward(case), outcome
-    ),
-)
-cross_entropy_backward_spec = Spec.legacy_call(
-    "cross_entropy_backward(dL_dL, scores, labels)",
+mean_backward_spec = Spec(_card["mean_backward"], cases.mean_cases, expected.expect_mean_backward)
+cross_entropy_backward_spec = Spec(
+    _card["cross_entropy_backward"],
     cases.cross_entropy_cases,
-    lambda case, outcome: judges.judge_cross_entropy_backward(
-        case, expected.expect_cross_entropy_backward(case), outcome
-    ),
+    expected.expect_cross_entropy_backward,
 )
-fan_out_gradient_spec = Spec.legacy_call(
-    "fan_out_gradient(x, params, labels)",
-    cases.fan_out_cases,
-    lambda case, outcome: judges.judge_fan_out_gradient(
-        case, expected.expect_fan_out_gradient(case), outcome
-    ),
+fan_out_gradient_spec = Spec(
+    _card["fan_out_gradient"], cases.fan_out_cases, expected.expect_fan_out_gradient
 )
-engine_gradients_spec = Spec.legacy_call(
-    "engine_gradients(x, params, labels)",
-    cases.engine_cases,
-    lambda case, outcome: judges.judge_engine_gradients(
-        case, expected.expect_engine_gradients(case), outcome
-    ),
+engine_gradients_spec = Spec(
+    _card["engine_gradients"], cases.engine_cases, expected.expect_engine_gradients
 )
 
 LESSON = Lesson(

@@ -1,7 +1,10 @@
 """Lesson 06_autodiff: the cases of ``topological_order``, graphs written as dicts of parent
 lists.
 
-Visible graphs are chains and symmetric diamonds where the root needs every node; hidden
+Visible graphs are lesson 5's network (K = 2 or 3), a chain and a symmetric diamond, where
+the root needs every node and every node has one distance to it; the chain's and the
+diamond's names are drawn at random, so that the visible cases vary with the seed (a table
+of the visible answers fails verification of the visible cell). Hidden
 and verification graphs add skip connections (paths of different lengths, where visiting
 breadth-first from the root goes wrong), nodes the root does not depend on, and an
 operation that uses one value twice. Keys are never listed in a topological order, and
@@ -118,25 +121,48 @@ def _residual_graph() -> Graph:
     }
 
 
+def _mlp_graph(K: int) -> Graph:
+    """Lesson 5's network of K layers as a graph (every node needed by the loss "L")."""
+    graph: Graph = {"x": []}
+    h = "x"
+    for k in range(1, K + 1):
+        product = f"{h[0]}W{k}"
+        graph[f"W{k}"] = []
+        graph[product] = [h, f"W{k}"]
+        graph[f"b{k}"] = []
+        graph[f"z{k}"] = [product, f"b{k}"]
+        h = f"z{k}"
+        if k < K:
+            graph[f"h{k}"] = [h]
+            h = f"h{k}"
+    graph["L"] = [h]
+    return graph
+
+
+def _named(rng: np.random.Generator, graph: Graph) -> tuple[Graph, str]:
+    """``graph`` (its last key the root) with its nodes renamed at random, so that the
+    visible cases vary with the seed; redrawn until the names sorted are no topological
+    order. Returns the renamed graph and its root."""
+    while True:
+        new = dict(zip(graph, _names(rng, len(graph)), strict=True))
+        renamed = {new[k]: [new[p] for p in ps] for k, ps in graph.items()}
+        if not _valid(sorted(renamed), renamed):
+            return renamed, new[list(graph)[-1]]
+
+
 def topological_cases(rng: np.random.Generator, stage: Stage) -> list[Case]:
     if stage == "visible":
-        mlp: Graph = {
-            "x": [],
-            "W1": [],
-            "xW1": ["x", "W1"],
-            "b1": [],
-            "z1": ["xW1", "b1"],
-            "h1": ["z1"],
-            "W2": [],
-            "hW2": ["h1", "W2"],
-            "b2": [],
-            "z2": ["hW2", "b2"],
-            "L": ["z2"],
-        }
-        diamond: Graph = {"u": [], "p": ["u"], "q": ["u"], "s": ["p", "q"], "e": ["s"]}
-        chain: Graph = {"t": [], "m": ["t"], "k": ["m"], "loss": ["k"]}
-        chosen = [(mlp, "L", "lesson 5's network, K=2"), (diamond, "e", "a diamond: u feeds p, q")]
-        chosen.append((chain, "loss", "a chain"))
+        K = int(rng.integers(2, 4))  # lesson 5's network, K = 2 or 3 layers
+        diamond, top = _named(rng, {"u": [], "p": ["u"], "q": ["u"], "s": ["p", "q"], "e": ["s"]})
+        length = int(rng.integers(4, 7))
+        chain, end = _named(rng, {f"c{k}": [f"c{k - 1}"] if k else [] for k in range(length)})
+        p, q = diamond[diamond[top][0]]  # the two nodes the sum s is computed from
+        u = diamond[p][0]
+        chosen = [
+            (_mlp_graph(K), "L", f"lesson 5's network, K={K}"),
+            (diamond, top, f"a diamond: {u} feeds {p}, {q}"),
+            (chain, end, f"a chain of {length} nodes"),
+        ]
     elif stage == "hidden":
         chosen = [
             (_residual_graph(), "L", "a residual block (h feeds two paths) and an accuracy node"),

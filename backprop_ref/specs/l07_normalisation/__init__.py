@@ -14,33 +14,23 @@ Graded functions (names and signatures fixed):
   affine -> softmax cross-entropy, checked against the reference and finite differences.
 
 Each backward gets the cache of the reference forward pass (plain data), never the
-student's, so every function is judged on its own. The spec is split as the kit protocol
-wants it: ``cases`` (inputs), ``expected``/``network`` (reference outputs, named wrong
-derivations, precomputed finite-difference slopes) and ``judges`` (comparison only).
+student's, so every function is judged on its own. Each spec is the card
+(``backprop_kit.specs.l07_normalisation``: the call and the judge, which only compares),
+the cases (:mod:`.cases`) and the expected data (:mod:`.expected`, :mod:`.network`:
+reference outputs, named wrong derivations, precomputed finite-difference slopes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
-from backprop_kit.harness import Outcome
-from backprop_ref.specs.core import Case, Finding, Spec
-from backprop_ref.specs.l07_normalisation import cases, expected, judges, network
+from backprop_kit.specs.l07_normalisation import CARDS
+from backprop_ref.specs.core import Case, Spec
+from backprop_ref.specs.l07_normalisation import cases, expected, network
 from backprop_ref.specs.lesson import GradedCell, Lesson, tests_for
 
-Judge = Callable[[Case, Outcome], Iterable[Finding]]
-
-
-def _judge(
-    expect: Callable[[Case], dict[str, Any]], judge: Callable[..., Any], *args: Any
-) -> Judge:
-    """The judge of the current protocol: the expected values first, then the comparison."""
-
-    def run(case: Case, outcome: Outcome) -> Iterable[Finding]:
-        return judge(case, expect(case), outcome, *args)  # type: ignore[no-any-return]
-
-    return run
+_card = {card.name: card for card in CARDS}
 
 
 def expect_batchnorm_forward(case: Case) -> dict[str, Any]:
@@ -59,37 +49,6 @@ def expect_layernorm_backward(case: Case) -> dict[str, Any]:
     return expected.expect_backward(case, axis=1)
 
 
-batchnorm_forward_spec = Spec.legacy_call(
-    "batchnorm_forward(x, gamma, beta, eps)",
-    cases.batchnorm_cases,
-    _judge(expect_batchnorm_forward, judges.judge_forward, "batchnorm_forward"),
-)
-batchnorm_backward_staged_spec = Spec.legacy_call(
-    "batchnorm_backward_staged(dL_dy, cache)",
-    cases.batchnorm_backward_cases,
-    _judge(expected.expect_staged, judges.judge_staged),
-)
-batchnorm_backward_spec = Spec.legacy_call(
-    "batchnorm_backward(dL_dy, cache)",
-    cases.batchnorm_backward_cases,
-    _judge(expect_batchnorm_backward, judges.judge_backward, "batchnorm_backward"),
-)
-layernorm_forward_spec = Spec.legacy_call(
-    "layernorm_forward(x, gamma, beta, eps)",
-    cases.layernorm_cases,
-    _judge(expect_layernorm_forward, judges.judge_forward, "layernorm_forward"),
-)
-layernorm_backward_spec = Spec.legacy_call(
-    "layernorm_backward(dL_dy, cache)",
-    cases.layernorm_backward_cases,
-    _judge(expect_layernorm_backward, judges.judge_backward, "layernorm_backward"),
-)
-bn_network_spec = Spec.legacy_call(
-    "bn_network(x, labels, params, eps)",
-    cases.network_cases,
-    _judge(network.expect_network, judges.judge_network),
-)
-
 #: Each graded function's reference side: ``expect(case)`` -> the expected values, as data.
 EXPECT: dict[str, Callable[[Case], dict[str, Any]]] = {
     "batchnorm_forward": expect_batchnorm_forward,
@@ -99,6 +58,25 @@ EXPECT: dict[str, Callable[[Case], dict[str, Any]]] = {
     "layernorm_backward": expect_layernorm_backward,
     "bn_network": network.expect_network,
 }
+
+batchnorm_forward_spec = Spec(
+    _card["batchnorm_forward"], cases.batchnorm_cases, EXPECT["batchnorm_forward"]
+)
+batchnorm_backward_staged_spec = Spec(
+    _card["batchnorm_backward_staged"],
+    cases.batchnorm_backward_cases,
+    EXPECT["batchnorm_backward_staged"],
+)
+batchnorm_backward_spec = Spec(
+    _card["batchnorm_backward"], cases.batchnorm_backward_cases, EXPECT["batchnorm_backward"]
+)
+layernorm_forward_spec = Spec(
+    _card["layernorm_forward"], cases.layernorm_cases, EXPECT["layernorm_forward"]
+)
+layernorm_backward_spec = Spec(
+    _card["layernorm_backward"], cases.layernorm_backward_cases, EXPECT["layernorm_backward"]
+)
+bn_network_spec = Spec(_card["bn_network"], cases.network_cases, EXPECT["bn_network"])
 
 LESSON = Lesson(
     name="07_normalisation",

@@ -38,12 +38,6 @@ WRONG_AXIS = {
     "normalisation: layer norm takes the mean and variance of each example (row) over its "
     "features, axis=1 with keepdims=True",
 }
-STATS_SHAPE = {
-    0: "one entry per example (row), the statistics of layer norm; batch norm takes one "
-    "mean and one variance per feature, over the batch (axis=0)",
-    1: "one entry per feature (column), the statistics of batch norm; layer norm takes one "
-    "mean and one variance per example, over its features (axis=1, keepdims=True)",
-}
 WHOLE_ARRAY = (
     "one mean and one variance for the whole array (x.mean(), x.var()): take them along one "
     "axis only"

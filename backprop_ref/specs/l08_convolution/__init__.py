@@ -15,35 +15,22 @@ Graded functions (names and signatures fixed):
   order (ties broken as the forward pass breaks them), adding where windows overlap.
 
 Every backward function gets the forward pass's inputs (plain arrays), never the
-student's forward output, so each function is judged on its own. The spec is split as the
-kit protocol wants it: ``cases`` (inputs), ``expected``/``pooling`` (reference outputs,
-named wrong derivations and shapes, precomputed finite-difference slopes, off the ties for
-pooling) and ``judges`` (comparison only).
+student's forward output, so each function is judged on its own. Each spec is the card
+(``backprop_kit.specs.l08_convolution``: the call and the judge, which only compares), the
+cases (:mod:`.cases`) and the expected data (:mod:`.expected`, :mod:`.pooling`: reference
+outputs, named wrong derivations and shapes, precomputed finite-difference slopes, off the
+ties for pooling).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
-from backprop_kit.harness import Outcome
-from backprop_ref.specs.core import Case, Finding, Spec
-from backprop_ref.specs.l08_convolution import cases, expected, judges, pooling
+from backprop_kit.specs.l08_convolution import CARDS
+from backprop_ref.specs.core import Case, Spec
+from backprop_ref.specs.l08_convolution import cases, expected, pooling
 from backprop_ref.specs.lesson import GradedCell, Lesson, tests_for
-
-Judge = Callable[[Case, Outcome], Iterable[Finding]]
-
-
-def _judge(
-    expect: Callable[[Case], dict[str, Any]], judge: Callable[..., Any], *args: Any
-) -> Judge:
-    """The judge of the current protocol: the expected values first, then the comparison."""
-
-    def run(case: Case, outcome: Outcome) -> Iterable[Finding]:
-        return judge(case, expect(case), outcome, *args)  # type: ignore[no-any-return]
-
-    return run
-
 
 #: Each graded function's reference side: ``expect(case)`` -> the expected values, as data.
 EXPECT: dict[str, Callable[[Case], dict[str, Any]]] = {
@@ -57,52 +44,25 @@ EXPECT: dict[str, Callable[[Case], dict[str, Any]]] = {
     "maxpool_forward": pooling.expect_pool_forward,
     "maxpool_backward": pooling.expect_pool_backward,
 }
+_CASES = {
+    "conv_output_shape": cases.shape_cases,
+    "maxpool_forward": cases.pool_cases,
+    "maxpool_backward": cases.pool_cases,
+}
+_SPECS = {
+    card.name: Spec(card, _CASES.get(card.name, cases.conv_cases), EXPECT[card.name])
+    for card in CARDS
+}
 
-conv_output_shape_spec = Spec.legacy_call(
-    "conv_output_shape(x, W, stride, pad)",
-    cases.conv_cases,
-    _judge(EXPECT["conv_output_shape"], judges.judge_output_shape),
-)
-conv_forward_loops_spec = Spec.legacy_call(
-    "conv_forward_loops(x, W, b, stride, pad)",
-    cases.conv_cases,
-    _judge(EXPECT["conv_forward_loops"], judges.judge_forward, "conv_forward_loops"),
-)
-conv_backward_b_spec = Spec.legacy_call(
-    "conv_backward_b(dL_dy)",
-    cases.conv_cases,
-    _judge(EXPECT["conv_backward_b"], judges.judge_gradient, "conv_backward_b", "b"),
-)
-conv_backward_W_loops_spec = Spec.legacy_call(
-    "conv_backward_W_loops(dL_dy, x, W, stride, pad)",
-    cases.conv_cases,
-    _judge(EXPECT["conv_backward_W_loops"], judges.judge_gradient, "conv_backward_W_loops", "W"),
-)
-conv_backward_x_loops_spec = Spec.legacy_call(
-    "conv_backward_x_loops(dL_dy, x, W, stride, pad)",
-    cases.conv_cases,
-    _judge(EXPECT["conv_backward_x_loops"], judges.judge_gradient, "conv_backward_x_loops", "x"),
-)
-conv_forward_spec = Spec.legacy_call(
-    "conv_forward(x, W, b, stride, pad)",
-    cases.conv_cases,
-    _judge(EXPECT["conv_forward"], judges.judge_forward, "conv_forward"),
-)
-conv_backward_spec = Spec.legacy_call(
-    "conv_backward(dL_dy, x, W, stride, pad)",
-    cases.conv_cases,
-    _judge(EXPECT["conv_backward"], judges.judge_backward),
-)
-maxpool_forward_spec = Spec.legacy_call(
-    "maxpool_forward(x, size, stride)",
-    cases.pool_cases,
-    _judge(EXPECT["maxpool_forward"], judges.judge_forward, "maxpool_forward"),
-)
-maxpool_backward_spec = Spec.legacy_call(
-    "maxpool_backward(dL_dy, x, size, stride)",
-    cases.pool_cases,
-    _judge(EXPECT["maxpool_backward"], judges.judge_gradient, "maxpool_backward", "x"),
-)
+conv_output_shape_spec = _SPECS["conv_output_shape"]
+conv_forward_loops_spec = _SPECS["conv_forward_loops"]
+conv_backward_b_spec = _SPECS["conv_backward_b"]
+conv_backward_W_loops_spec = _SPECS["conv_backward_W_loops"]
+conv_backward_x_loops_spec = _SPECS["conv_backward_x_loops"]
+conv_forward_spec = _SPECS["conv_forward"]
+conv_backward_spec = _SPECS["conv_backward"]
+maxpool_forward_spec = _SPECS["maxpool_forward"]
+maxpool_backward_spec = _SPECS["maxpool_backward"]
 
 LESSON = Lesson(
     name="08_convolution",

@@ -100,6 +100,22 @@ def conv_cases(rng: np.random.Generator, stage: Stage) -> list[Case]:
     return [_conv_case(rng, g) for g in plan]
 
 
+def shape_cases(rng: np.random.Generator, stage: Stage) -> list[Case]:
+    """``conv_output_shape``'s cases: as :func:`conv_cases`, but the visible geometries vary
+    with the seed within their kind (square 3x3 kernels, padding 1, stride 1 and 2 with
+    H + 2P - KH a multiple of the stride, C != F), so that a table of the visible answers
+    fails verification of the visible cell."""
+    if stage != "visible":
+        return conv_cases(rng, stage)
+    plan: list[Geometry] = []
+    for S in (1, 2):
+        C = _size(rng, 2, 3)
+        F = int(rng.choice([f for f in (2, 3, 4) if f != C]))
+        side = _size(rng, 4, 7) if S == 1 else 2 * _size(rng, 2, 4) + 1  # odd: (H - 1) % 2 == 0
+        plan.append((_size(rng, 2, 3), C, side, side, F, 3, 3, S, 1))
+    return [_conv_case(rng, g) for g in plan]
+
+
 def _verify_pool(rng: np.random.Generator) -> list[PoolPlan]:
     odd = 2 * _size(rng, 2, 3) + 1
     return [

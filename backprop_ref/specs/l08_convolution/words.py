@@ -27,10 +27,6 @@ SIZE_SWAPPED = (
     "the kernel's height and width mixed up: H_out comes from the image's height and "
     "KH = W.shape[2], W_out from its width and KW = W.shape[3]"
 )
-SIZE_FLOAT = (
-    "a float: the sizes of an array are integers; use integer division //, which also rounds down"
-)
-
 # ------------------------------------------------------------------- forward
 
 FLIPPED = (

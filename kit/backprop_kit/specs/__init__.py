@@ -9,10 +9,20 @@ transitional way (its lesson's judges still call the reference; see
 from __future__ import annotations
 
 from backprop_kit.cards import Card
-from backprop_kit.specs import l03_linear_layer
+from backprop_kit.specs import (
+    l03_linear_layer,
+    l06_autodiff,
+    l07_normalisation,
+    l08_convolution,
+)
 
-CARDS: dict[str, Card] = {
-    card.name: card for module in (l03_linear_layer,) for card in module.CARDS
-}
+_MODULES = (
+    l03_linear_layer,
+    l06_autodiff,
+    l07_normalisation,
+    l08_convolution,
+)
+
+CARDS: dict[str, Card] = {card.name: card for module in _MODULES for card in module.CARDS}
 
 __all__ = ["CARDS"]

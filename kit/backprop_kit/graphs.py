@@ -1,28 +1,39 @@
 """Pictures of computational graphs: forward values and backward gradients on one figure.
 
-:func:`trace` reads a graph built by a micrograd-style engine (lesson 6's ``Tensor``, or
-:class:`backprop_ref.autodiff.Tensor`): objects with ``data``, ``grad``, ``name``,
-``_op``, ``_parents`` and a ``_backward()`` closure that adds into the parents' ``grad``.
-It runs the backward pass itself, one closure at a time, recording what each one sends to
-each parent, and returns plain data (:class:`Graph`). :func:`draw_graph` lays the graph
-out from the inputs (left) to the loss (right) with matplotlib only (no graphviz): boxes
-with each value and its gradient, arrows for the forward pass, and on each arrow the share
-of the gradient that travelled back along it.
+A :class:`Graph` is plain data: per node its name, operation, parents, forward value and
+gradient, and per arrow the share of the gradient that travelled back along it. Lessons
+build one by hand (lesson 5's network, one scalar per node) or trace it from an engine
+(lesson 6).
+
+:func:`trace` reads a graph built by a micrograd-style engine (lesson 6's ``Tensor``):
+objects with ``data``, ``grad``, ``name``, ``_op``, ``_parents`` and a ``_backward()``
+closure that adds into the parents' ``grad``. It visits the nodes in the order given by a
+``topological_order(parents, root)`` function, the student's own from lesson 6 (the kit
+holds no graded answer: it sorts nothing itself), runs the backward pass one closure at a
+time, records what each one sends to each parent, and returns plain data.
+
+:func:`draw_graph` lays a graph out from the inputs (left) to the loss (right) with
+matplotlib only (no graphviz), in the course style (:mod:`backprop_kit.plots`): boxes with
+each value and its gradient, grey arrows for the forward pass, and on each arrow, in
+vermillion, the share of the gradient that came back along it. A value that feeds several
+operations gets a vermillion box: its gradient is the sum of the shares that meet there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from backprop_kit._types import Array
 from backprop_kit.plots import GREY, PALETTE, course_style
-from backprop_ref._types import Array
-from backprop_ref.autodiff import topological_order
 
 #: Colour of gradients in the pictures (vermillion: readable on light and dark themes).
 GRAD_COLOUR = PALETTE[4]
+#: ``topological_order(parents, root)``: every node ``root`` depends on, parents first.
+OrderFn = Callable[[dict[str, list[str]], str], Sequence[Hashable]]
 
 
 @dataclass(frozen=True)
@@ -53,21 +64,41 @@ class Graph:
         return out
 
 
-def trace(root: Any) -> Graph:
-    """Run ``root``'s backward pass closure by closure and record the graph (see module)."""
-    nodes: dict[int, Any] = {}
+def trace(root: Any, topological_order: OrderFn) -> Graph:
+    """Run ``root``'s backward pass closure by closure and record the graph (see module).
+
+    Parameters
+    ----------
+    root : the loss, a tensor of the engine
+    topological_order : ``topological_order(parents, root)`` (lesson 6's exercise): called
+        with the graph as a dict of parent lists (node names ``"n0"``, ``"n1"``, ...) and
+        the root's name; it must list every node the root depends on, parents first
+
+    Returns
+    -------
+    Graph, its nodes in that order (the root last)
+    """
+    nodes: list[Any] = []
+    names: dict[int, str] = {}
     todo = [root]
     while todo:
         node = todo.pop()
-        if id(node) not in nodes:
-            nodes[id(node)] = node
+        if id(node) not in names:
+            names[id(node)] = f"n{len(nodes)}"
+            nodes.append(node)
             todo.extend(node._parents)
-    order = [
-        nodes[i]
-        for i in topological_order(
-            {i: [id(p) for p in n._parents] for i, n in nodes.items()}, id(root)
+    by_name = {names[id(n)]: n for n in nodes}
+    parents = {names[id(n)]: [names[id(p)] for p in n._parents] for n in nodes}
+    listed = list(topological_order({k: list(v) for k, v in parents.items()}, names[id(root)]))
+    position = {name: k for k, name in enumerate(listed)}
+    if sorted(map(str, listed)) != sorted(parents) or any(
+        position[p] > position[c] for c in parents for p in parents[c]
+    ):
+        raise ValueError(
+            "trace needs a topological_order that lists every node the root depends on once, "
+            "each after its parents: run the tests of topological_order first."
         )
-    ]
+    order = [by_name[str(name)] for name in listed]
     index = {id(n): k for k, n in enumerate(order)}
     for node in order:
         node.grad = np.zeros_like(node.data)

@@ -1,24 +1,41 @@
-"""The judges of lesson 08: they compare what came back with what was expected, and do
-nothing else (no reference call, no formula that computes an answer).
+"""Lesson 08_convolution's cards: how each graded function is called and judged.
 
-Each judge gets the case, the expected values (``expected.py``, ``pooling.py``) and the
-outcome, and yields one finding per stage: ``returns``, ``shapes`` (wrong shapes with a
-known cause named), ``values`` (named wrong derivations first), ``finite differences``
-(the gradient's directional slopes against precomputed ones).
+Graded functions (names and signatures fixed): ``conv_output_shape(x, W, stride, pad)``,
+``conv_forward_loops(x, W, b, stride, pad)``, ``conv_backward_b(dL_dy)``,
+``conv_backward_W_loops(dL_dy, x, W, stride, pad)``, ``conv_backward_x_loops(dL_dy, x, W,
+stride, pad)``, ``conv_forward(x, W, b, stride, pad)``, ``conv_backward(dL_dy, x, W,
+stride, pad)``, ``maxpool_forward(x, size, stride)`` and ``maxpool_backward(dL_dy, x,
+size, stride)``.
+
+The judges compare only; each yields one finding per stage: ``returns``, ``shapes`` (wrong
+shapes with a known cause named), ``values`` (named wrong derivations first), ``finite
+differences`` (the gradient's directional slopes against precomputed ones). What they
+compare with comes from the reference, per case
+(``backprop_ref.specs.l08_convolution.expected`` and ``.pooling``):
+
+- ``conv_output_shape``: ``shape`` and ``mistakes`` (a list of [wrong shape, cause]);
+- forward passes: ``y``, ``mistakes`` (description -> wrong y) and ``shapes`` (a list of
+  [wrong shape, cause]);
+- gradients: ``grads``, ``mistakes`` and ``shapes`` by variable (``x``, ``W``, ``b``), and
+  ``fd`` (unit directions per variable, the slope of L = sum(dL_dy * y) along each,
+  tolerances; for pooling, directions off the tied maxima).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from backprop_kit.cards import Card, Judge
 from backprop_kit.harness import Outcome
 from backprop_kit.judging import expect_shape, expect_values, unpack
-from backprop_ref.specs.core import Case, Finding, Stop
-from backprop_ref.specs.l08_convolution import words
+from backprop_kit.verdicts import Case, Finding, Stop
 
+SIZE_FLOAT = (
+    "a float: the sizes of an array are integers; use integer division //, which also rounds down"
+)
 GRADIENT_NAMES = {"x": "dL_dx", "W": "dL_dW", "b": "dL_db"}
 
 
@@ -83,7 +100,7 @@ def _as_ints(value: Any) -> Any:
     return value
 
 
-def judge_output_shape(
+def _judge_output_shape(
     case: Case, expected: Mapping[str, Any], outcome: Outcome
 ) -> Iterator[Finding]:
     got = _as_ints(outcome.values["result"])
@@ -98,7 +115,7 @@ def judge_output_shape(
             f"{shown}.",
         )
     if any(isinstance(v, float) for v in got):
-        raise _stop("returns", f"conv_output_shape returned {tuple(got)}, with {words.SIZE_FLOAT}.")
+        raise _stop("returns", f"conv_output_shape returned {tuple(got)}, with {SIZE_FLOAT}.")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in got):
         raise _stop("returns", "conv_output_shape must return 4 integers (N, F, H_out, W_out).")
     yield Finding("returns", True)
@@ -122,7 +139,7 @@ def judge_output_shape(
 # ----------------------------------------------------------------------- forward passes
 
 
-def judge_forward(
+def _judge_forward(
     case: Case, expected: Mapping[str, Any], outcome: Outcome, fn: str
 ) -> Iterator[Finding]:
     """conv_forward_loops, conv_forward and maxpool_forward: one array y."""
@@ -148,7 +165,7 @@ def _gradients(got: Mapping[str, Any], expected: Mapping[str, Any]) -> Iterator[
     yield expect_slopes(got, expected["fd"], "L = sum(dL_dy * y)")
 
 
-def judge_gradient(
+def _judge_gradient(
     case: Case, expected: Mapping[str, Any], outcome: Outcome, fn: str, key: str
 ) -> Iterator[Finding]:
     """A function that returns one gradient (conv_backward_b / _W_loops / _x_loops,
@@ -159,8 +176,39 @@ def judge_gradient(
     yield from _gradients({key: value}, expected)
 
 
-def judge_backward(case: Case, expected: Mapping[str, Any], outcome: Outcome) -> Iterator[Finding]:
+def _judge_backward(case: Case, expected: Mapping[str, Any], outcome: Outcome) -> Iterator[Finding]:
     """conv_backward: (dL_dx, dL_dW, dL_db)."""
     dx, dW, db = unpack(outcome.values["result"], ("dL_dx", "dL_dW", "dL_db"), "conv_backward")
     yield Finding("returns", True)
     yield from _gradients({"x": dx, "W": dW, "b": db}, expected)
+
+
+def _named(judge: Callable[..., Iterator[Finding]], *args: str) -> Judge:
+    def named(case: Case, expected: Mapping[str, Any], outcome: Outcome) -> Iterator[Finding]:
+        return judge(case, expected, outcome, *args)
+
+    return named
+
+
+CARDS = (
+    Card.of_call("conv_output_shape(x, W, stride, pad)", _judge_output_shape),
+    Card.of_call(
+        "conv_forward_loops(x, W, b, stride, pad)", _named(_judge_forward, "conv_forward_loops")
+    ),
+    Card.of_call("conv_backward_b(dL_dy)", _named(_judge_gradient, "conv_backward_b", "b")),
+    Card.of_call(
+        "conv_backward_W_loops(dL_dy, x, W, stride, pad)",
+        _named(_judge_gradient, "conv_backward_W_loops", "W"),
+    ),
+    Card.of_call(
+        "conv_backward_x_loops(dL_dy, x, W, stride, pad)",
+        _named(_judge_gradient, "conv_backward_x_loops", "x"),
+    ),
+    Card.of_call("conv_forward(x, W, b, stride, pad)", _named(_judge_forward, "conv_forward")),
+    Card.of_call("conv_backward(dL_dy, x, W, stride, pad)", _judge_backward),
+    Card.of_call("maxpool_forward(x, size, stride)", _named(_judge_forward, "maxpool_forward")),
+    Card.of_call(
+        "maxpool_backward(dL_dy, x, size, stride)",
+        _named(_judge_gradient, "maxpool_backward", "x"),
+    ),
+)

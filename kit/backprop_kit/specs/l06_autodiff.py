@@ -1,8 +1,23 @@
-"""Lesson 06_autodiff, judging side: ``judge_<fn>(case, expected, outcome)`` compares what
-the student's function returned with ``expected`` (see :mod:`.expected`) and computes no
-answer of its own: membership and order checks for the topological order, shapes and
-values (naming known wrong derivations) for the rules and the engine, and directional
-slopes for the finite-difference stage.
+"""Lesson 06_autodiff's cards: how each graded function is called and judged.
+
+Graded functions (names and signatures fixed), each called on plain data and returning
+plain data: ``topological_order(parents, root)``, ``add_backward(dL_dz, x_shape,
+y_shape)``, ``matmul_backward(dL_dz, x, W)``, ``mean_backward(dL_dm, x_shape, axis)``,
+``cross_entropy_backward(dL_dL, scores, labels)``, ``fan_out_gradient(x, params, labels)``
+and ``engine_gradients(x, params, labels)`` (the last two with the student's own engine).
+
+The judges compare only: membership and order checks for the topological order, shapes
+and values (naming known wrong derivations) for the rules and the engine, and directional
+slopes for the finite-difference stage. What they compare with comes from the reference,
+per case (``backprop_ref.specs.l06_autodiff.expected``):
+
+- ``topological_order``: ``order`` (one right answer, for messages), ``edges`` (every
+  (parent, child) pair the root depends on), ``unneeded`` (nodes the root does not need);
+- ``add_backward`` / ``matmul_backward``: per result ``{"truth", "mistakes"}`` (and ``N``);
+- ``mean_backward`` / ``cross_entropy_backward``: ``truth``, ``mistakes`` (and ``N``);
+- ``fan_out_gradient`` / ``engine_gradients``: ``truth`` and ``mistakes`` per gradient,
+  ``N``, ``order`` (the parameters' names) and ``fd``: random unit directions with the
+  reference loss's central-difference slope along each (``None`` on a ReLU kink).
 """
 
 from __future__ import annotations
@@ -12,10 +27,11 @@ from typing import Any
 
 import numpy as np
 
+from backprop_kit.cards import Card
+from backprop_kit.gradcheck import diagnose
 from backprop_kit.harness import Outcome
 from backprop_kit.judging import expect_values, unpack
-from backprop_ref.gradcheck import diagnose
-from backprop_ref.specs.core import Case, Finding, Stop
+from backprop_kit.verdicts import Case, Finding, Stop
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -72,7 +88,7 @@ def _directional(grads: Mapping[str, Any], fd: Mapping[str, Any] | None, fn: str
 # ------------------------------------------------------------------ topological_order
 
 
-def judge_topological_order(
+def _judge_topological_order(
     case: Case, expected: Mapping[str, Any], outcome: Outcome
 ) -> Iterator[Finding]:
     got, root = outcome.values["result"], case.inputs["root"]
@@ -144,14 +160,14 @@ def _judge_pair(
     yield _values(b, expected[names[1]], names[1], N)
 
 
-def judge_add_backward(
+def _judge_add_backward(
     case: Case, expected: Mapping[str, Any], outcome: Outcome
 ) -> Iterator[Finding]:
     value = outcome.values["result"]
     yield from _judge_pair(value, expected, ("dL_dx", "dL_dy"), "add_backward", None)
 
 
-def judge_matmul_backward(
+def _judge_matmul_backward(
     case: Case, expected: Mapping[str, Any], outcome: Outcome
 ) -> Iterator[Finding]:
     value = outcome.values["result"]
@@ -165,7 +181,7 @@ def _array_or_number(value: Any, fn: str) -> None:
         raise Stop(Finding("returns", False, f"{fn} must return an ndarray; got {got}."))
 
 
-def judge_mean_backward(
+def _judge_mean_backward(
     case: Case, expected: Mapping[str, Any], outcome: Outcome
 ) -> Iterator[Finding]:
     value = outcome.values["result"]
@@ -175,7 +191,7 @@ def judge_mean_backward(
     yield _values(value, expected, "dL_dx")
 
 
-def judge_cross_entropy_backward(
+def _judge_cross_entropy_backward(
     case: Case, expected: Mapping[str, Any], outcome: Outcome
 ) -> Iterator[Finding]:
     value = outcome.values["result"]
@@ -203,14 +219,25 @@ def _judge_grads(
     yield _directional(grads, expected["fd"], fn)
 
 
-def judge_fan_out_gradient(
+def _judge_fan_out_gradient(
     case: Case, expected: Mapping[str, Any], outcome: Outcome
 ) -> Iterator[Finding]:
     names = ["x", "W1", "b1", "W2", "b2"]
     yield from _judge_grads("fan_out_gradient", names, expected, outcome)
 
 
-def judge_engine_gradients(
+def _judge_engine_gradients(
     case: Case, expected: Mapping[str, Any], outcome: Outcome
 ) -> Iterator[Finding]:
     yield from _judge_grads("engine_gradients", list(expected["order"]), expected, outcome)
+
+
+CARDS = (
+    Card.of_call("topological_order(parents, root)", _judge_topological_order),
+    Card.of_call("add_backward(dL_dz, x_shape, y_shape)", _judge_add_backward),
+    Card.of_call("matmul_backward(dL_dz, x, W)", _judge_matmul_backward),
+    Card.of_call("mean_backward(dL_dm, x_shape, axis)", _judge_mean_backward),
+    Card.of_call("cross_entropy_backward(dL_dL, scores, labels)", _judge_cross_entropy_backward),
+    Card.of_call("fan_out_gradient(x, params, labels)", _judge_fan_out_gradient),
+    Card.of_call("engine_gradients(x, params, labels)", _judge_engine_gradients),
+)

@@ -1,24 +1,45 @@
-"""The judges of lesson 07: they compare what came back with what was expected, and do
-nothing else (no reference call, no formula that computes an answer).
+"""Lesson 07_normalisation's cards: how each graded function is called and judged.
 
-Each judge gets the case, the expected values (``expected.py``, ``network.py``) and the
-outcome, and yields one finding per stage: ``returns``, ``shapes``, ``values`` (named
-wrong derivations first), ``finite differences`` (the gradient's directional slopes
-against precomputed ones).
+Graded functions (names and signatures fixed): ``batchnorm_forward(x, gamma, beta, eps)``
+and ``layernorm_forward`` (``(y, cache)``, the cache a dict with the keys ``x, gamma, eps,
+mu, xc, var, std, xhat``), ``batchnorm_backward_staged(dL_dy, cache)`` (the gradient of
+every node), ``batchnorm_backward(dL_dy, cache)`` and ``layernorm_backward`` (``(dL_dx,
+dL_dgamma, dL_dbeta)``), and ``bn_network(x, labels, params, eps)`` (``(L, grads)``).
+
+The judges compare only; each yields one finding per stage: ``returns``, ``shapes``,
+``values`` (named wrong derivations first), ``finite differences`` (the gradient's
+directional slopes against precomputed ones). What they compare with comes from the
+reference, per case (``backprop_ref.specs.l07_normalisation.expected`` and ``.network``):
+
+- forward: ``y``, ``cache`` (the reference's), ``mistakes`` (by key: ``y`` and the cache's
+  statistics), ``line`` (``"column"``: batch norm, ``"row"``: layer norm),
+  ``other_stats_shape`` (the shape of the other normalisation's statistics);
+- backward (staged or compact): ``grads`` (by variable), ``mistakes`` (by variable), ``fd``
+  (unit directions per variable, the slope of L = sum(dL_dy * y) along each, tolerances);
+- network: ``L``, ``L_mistakes``, ``grads``, ``mistakes``, ``zero_tolerance`` (gradients
+  that are zero up to rounding, judged absolutely) and ``fd``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from backprop_kit.cards import Card, Judge
+from backprop_kit.gradcheck import diagnose
 from backprop_kit.harness import Outcome
 from backprop_kit.judging import expect_shape, expect_values, unpack
-from backprop_ref.gradcheck import diagnose
-from backprop_ref.specs.core import Case, Finding, Stop
-from backprop_ref.specs.l07_normalisation import words
+from backprop_kit.verdicts import Case, Finding, Stop
+
+#: What a cache statistic of the other normalisation's shape is, by the axis of this one.
+STATS_SHAPE = {
+    0: "one entry per example (row), the statistics of layer norm; batch norm takes one "
+    "mean and one variance per feature, over the batch (axis=0)",
+    1: "one entry per feature (column), the statistics of batch norm; layer norm takes one "
+    "mean and one variance per example, over its features (axis=1, keepdims=True)",
+}
 
 CACHE_KEYS = ("x", "gamma", "eps", "mu", "xc", "var", "std", "xhat")
 STAGED_ORDER = ("beta", "gamma", "xhat", "std", "var", "xc", "mu", "x")
@@ -99,7 +120,7 @@ def expect_slopes(grads: Mapping[str, Any], fd: Mapping[str, Any], loss: str) ->
 # --------------------------------------------------------------------------- forward
 
 
-def judge_forward(
+def _judge_forward(
     case: Case, expected: Mapping[str, Any], outcome: Outcome, fn: str
 ) -> Iterator[Finding]:
     y, cache = unpack(outcome.values["result"], ("y", "cache"), fn)
@@ -111,10 +132,12 @@ def judge_forward(
     for key in ("mu", "xc", "var", "std", "xhat"):
         value = cache[key]
         other = expected["other_stats_shape"]
-        if key in ("mu", "var", "std") and isinstance(value, np.ndarray) and value.shape == other:
-            raise _stop(
-                "shapes", f"cache['{key}'] has shape {value.shape}: {words.STATS_SHAPE[axis]}."
-            )
+        if (
+            key in ("mu", "var", "std")
+            and isinstance(value, np.ndarray)
+            and list(value.shape) == list(other)
+        ):
+            raise _stop("shapes", f"cache['{key}'] has shape {value.shape}: {STATS_SHAPE[axis]}.")
         if isinstance(value, np.ndarray) and value.size == ref[key].size:
             if value.shape != ref[key].shape:
                 layout = (
@@ -145,7 +168,7 @@ def judge_forward(
 # -------------------------------------------------------------------------- backward
 
 
-def judge_backward(
+def _judge_backward(
     case: Case, expected: Mapping[str, Any], outcome: Outcome, fn: str
 ) -> Iterator[Finding]:
     names = ("dL_dx", "dL_dgamma", "dL_dbeta")
@@ -163,7 +186,7 @@ def judge_backward(
     yield expect_slopes(got, expected["fd"], "L = sum(dL_dy * y)")
 
 
-def judge_staged(case: Case, expected: Mapping[str, Any], outcome: Outcome) -> Iterator[Finding]:
+def _judge_staged(case: Case, expected: Mapping[str, Any], outcome: Outcome) -> Iterator[Finding]:
     grads = _keys(outcome.values["result"], STAGED_ORDER, "batchnorm_backward_staged's result")
     yield Finding("returns", True)
     want = expected["grads"]
@@ -184,7 +207,7 @@ def judge_staged(case: Case, expected: Mapping[str, Any], outcome: Outcome) -> I
 # --------------------------------------------------------------------------- network
 
 
-def judge_network(case: Case, expected: Mapping[str, Any], outcome: Outcome) -> Iterator[Finding]:
+def _judge_network(case: Case, expected: Mapping[str, Any], outcome: Outcome) -> Iterator[Finding]:
     L, grads = unpack(outcome.values["result"], ("L", "grads"), "bn_network")
     if isinstance(L, np.ndarray) and L.shape == ():
         L = float(L)
@@ -215,3 +238,24 @@ def judge_network(case: Case, expected: Mapping[str, Any], outcome: Outcome) -> 
                 "dL/dz that batch norm's backward returns sums to zero over the batch. " + named,
             )
     yield expect_slopes(grads, expected["fd"], "L (the network's cross-entropy)")
+
+
+def _named(judge: Callable[..., Iterator[Finding]], fn: str) -> Judge:
+    def named(case: Case, expected: Mapping[str, Any], outcome: Outcome) -> Iterator[Finding]:
+        return judge(case, expected, outcome, fn)
+
+    return named
+
+
+CARDS = (
+    Card.of_call(
+        "batchnorm_forward(x, gamma, beta, eps)", _named(_judge_forward, "batchnorm_forward")
+    ),
+    Card.of_call("batchnorm_backward_staged(dL_dy, cache)", _judge_staged),
+    Card.of_call("batchnorm_backward(dL_dy, cache)", _named(_judge_backward, "batchnorm_backward")),
+    Card.of_call(
+        "layernorm_forward(x, gamma, beta, eps)", _named(_judge_forward, "layernorm_forward")
+    ),
+    Card.of_call("layernorm_backward(dL_dy, cache)", _named(_judge_backward, "layernorm_backward")),
+    Card.of_call("bn_network(x, labels, params, eps)", _judge_network),
+)
