@@ -34,7 +34,7 @@ export BACKPROP_TESTS_WITHOUT := $(subst $(space),$(comma),$(sort $(subst $(comm
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml kit/pyproject.toml
+$(STAMP): pyproject.toml setup.py kit/pyproject.toml
 	@PYTHON=$(PYTHON) $(SETUP) venv
 	@echo "creating $(VENV) and installing the course into it (a few minutes the first time; log: $(VENV)/install.log)"
 	@$(PYTHON) -m venv $(VENV)
@@ -49,9 +49,9 @@ demo:
 	@$(MAKE) -s --no-print-directory venv
 	$(BIN)/python -m autograder demo --course $(DEMO_COURSE)$(if $(filter sandbox,$(WITHOUT)), --no-sandbox)
 
-# The self-study site (site/index.html), usable offline: see autograder/site.py.
+# The self-study site (site/index.html), usable offline: see autograder/commands/site.py.
 site: $(STAMP)
-	$(BIN)/python -m autograder.site --out site
+	$(BIN)/python -m autograder.commands.site --out site
 
 lint: $(STAMP)
 	$(BIN)/ruff check kit backprop_ref autograder tests benchmarks
@@ -71,7 +71,7 @@ test-fast:
 
 # Regenerate the nbgrader source notebooks from their paired py:percent files.
 notebooks: $(STAMP)
-	$(BIN)/python -m autograder.authoring
+	$(BIN)/python -m autograder.lessons.authoring
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_mlp.py

@@ -3,7 +3,8 @@
 ::
 
     course/
-      nbgrader_config.py     instructors' config (includes autograder/nbgrader_config.py)
+      nbgrader_config.py     instructors' config (includes the course's defaults:
+                             autograder/nbgrader_glue/nbgrader_config.py)
       gradebook.db           nbgrader gradebook (SQLite unless --db says otherwise)
       source/<a>/<a>.ipynb   the lessons (copied from notebooks/ by `release`)
       release/<a>/           student versions (nbgrader generate_assignment)
@@ -27,7 +28,7 @@ from pathlib import Path
 from traitlets import Dict, Float, Unicode
 from traitlets.config import Config, Configurable
 
-from autograder import nbg
+from autograder.nbgrader_glue import nbg
 
 
 class LatePolicy(Configurable):  # type: ignore[misc]
@@ -81,7 +82,8 @@ class Course:
         return cls(root, db_url or nbg.sqlite_url(root))
 
     def config(self) -> Config:
-        """The course config: autograder/nbgrader_config.py, then the course's own file."""
+        """The course config: autograder/nbgrader_glue/nbgrader_config.py, then the course's
+        own file."""
         return nbg.load_config(self.root, self.db_url)
 
     def policy(self) -> LatePolicy:

@@ -7,10 +7,11 @@ Course notation: ``x^0`` of shape (N, M^0) goes in; layer ``l`` maps ``x^l`` to
     dL/dW^l = dL/dy^l . dy^l/dW^l,    dL/dx^l = dL/dy^l . dy^l/dx^l,    dL/dy^{l-1} = dL/dx^l.
 
 Each module's ``forward(x)`` caches what its ``backward`` needs; ``backward(dL_dy)`` returns
-``dL_dx`` and stores the gradient of every parameter in ``grads`` (same names and shapes as
-``params``). Gradients are **overwritten**, never accumulated: after a ``backward`` call,
-``grads`` hold the gradient of the loss of the latest forward/backward pair only, so no
-zeroing step is needed between training steps.
+``dL_dx`` and **adds** the gradient of every parameter to ``grads`` (same names, shapes and
+dtypes as ``params``, zero at the start), as PyTorch and micrograd do: a parameter that
+feeds two layers (tied weights, two layers sharing ``params`` and ``grads``) gets the sum of
+both contributions, which is its gradient (where a value fans out, the gradients add).
+Call ``zero_grad()`` before each training step's backward pass.
 
 A model keeps the dtype of its parameters end to end (a float32 model computes in float32);
 feeding it an input of another dtype raises ``TypeError`` instead of silently upcasting.
@@ -35,12 +36,17 @@ class Module:
         self.params: dict[str, Array] = {}
         self.grads: dict[str, Array] = {}
 
+    def zero_grad(self) -> None:
+        """Set every gradient to zero, in place (the arrays keep their identity)."""
+        for g in self.grads.values():
+            g[...] = 0
+
     def forward(self, x: Array) -> Array:
         """Map ``x`` of shape (N, M_in) to ``y`` of shape (N, M_out), caching for backward."""
         raise NotImplementedError
 
     def backward(self, dL_dy: Array) -> Array:
-        """Map ``dL_dy`` (shape of ``y``) to ``dL_dx`` (shape of ``x``); set ``grads``."""
+        """Map ``dL_dy`` (shape of ``y``) to ``dL_dx`` (shape of ``x``); add to ``grads``."""
         raise NotImplementedError
 
     def __call__(self, x: Array) -> Array:
@@ -85,6 +91,7 @@ class Linear(Module):
         variance = {"he": 2.0 / M_in, "glorot": 2.0 / (M_in + M_out)}[init]
         W = np.random.default_rng(rng).standard_normal((M_in, M_out)) * np.sqrt(variance)
         self.params = {"W": W.astype(dt), "b": np.zeros(M_out, dtype=dt)}
+        self.grads = {name: np.zeros_like(value) for name, value in self.params.items()}
         self.x: Array | None = None
 
     def forward(self, x: Array) -> Array:
@@ -100,7 +107,9 @@ class Linear(Module):
     def backward(self, dL_dy: Array) -> Array:
         x, W = self._cached(self.x), self.params["W"]
         # dL/dx (N, M_in) = dL/dy W^T, dL/dW (M_in, M_out) = x^T dL/dy, dL/db (M_out,)
-        dL_dx, self.grads["W"], self.grads["b"] = layers.linear_backward(dL_dy, x, W)
+        dL_dx, dL_dW, dL_db = layers.linear_backward(dL_dy, x, W)
+        self.grads["W"] += dL_dW  # (M_in, M_out): accumulated, W may feed other layers too
+        self.grads["b"] += dL_db  # (M_out,)
         return dL_dx
 
 
@@ -153,13 +162,16 @@ class Sequential:
     Parameters are named ``"<index>.<name>"`` after the position of their layer, e.g.
     ``Sequential(Linear(2, 8), ReLU(), Linear(8, 3))`` has ``"0.W", "0.b", "2.W", "2.b"``.
     :meth:`parameters` and :meth:`gradients` return flat dicts of *references*: an in-place
-    update of ``parameters()["0.W"]`` changes the model.
+    update of ``parameters()["0.W"]`` changes the model. A parameter shared by two layers
+    (the same array) is listed once, under its first name, so an optimiser steps it once,
+    with its accumulated gradient.
 
     Examples
     --------
     >>> from backprop_ref.losses import softmax_cross_entropy
     >>> net = Sequential(Linear(2, 8, rng=0), ReLU(), Linear(8, 3, rng=1))
     >>> x, labels = np.ones((4, 2)), np.array([0, 1, 2, 0])
+    >>> net.zero_grad()
     >>> L, dL_dy = softmax_cross_entropy(net.forward(x), labels)
     >>> dL_dx = net.backward(dL_dy)
     >>> sorted(net.gradients())
@@ -181,18 +193,24 @@ class Sequential:
     def backward(self, dL_dy: Array) -> Array:
         """From ``dL/dy^K`` (shape of the output) down to ``dL/dx^0`` (shape of the input).
 
-        Every layer's ``grads`` are overwritten on the way (see the module docstring).
+        Every layer's gradients are added to its ``grads`` on the way (see the module
+        docstring): call :meth:`zero_grad` first.
         """
         for layer in reversed(self.layers):
             dL_dy = layer.backward(dL_dy)  # dL/dy^{l-1} = dL/dx^l
         return dL_dy
 
+    def zero_grad(self) -> None:
+        """Set every layer's gradients to zero (before a training step's backward pass)."""
+        for layer in self.layers:
+            layer.zero_grad()
+
     def parameters(self) -> dict[str, Array]:
-        """Every parameter, named ``"<layer index>.<name>"``, in layer order."""
+        """Every parameter, named ``"<layer index>.<name>"``, in layer order (once each)."""
         return _flat(self.layers, "params")
 
     def gradients(self) -> dict[str, Array]:
-        """The gradients of the last :meth:`backward`, named like :meth:`parameters`."""
+        """The accumulated gradients, named like :meth:`parameters`."""
         return _flat(self.layers, "grads")
 
     def branches(self, x: Array) -> NDArray[np.bool_]:
@@ -208,8 +226,15 @@ class Sequential:
 
 
 def _flat(modules: list[Module], attr: str) -> dict[str, Array]:
+    """``attr`` (params or grads) of every module, keyed ``"<index>.<name>"``; a parameter
+    array shared by several modules appears once, under its first name."""
     out: dict[str, Array] = {}
+    seen: set[int] = set()
     for i, module in enumerate(modules):
         d: dict[str, Any] = getattr(module, attr)
-        out.update((f"{i}.{name}", value) for name, value in d.items())
+        for name, value in d.items():
+            key = id(module.params[name])  # the parameter's identity decides, for both dicts
+            if key not in seen:
+                seen.add(key)
+                out[f"{i}.{name}"] = value
     return out

@@ -31,10 +31,12 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder import answers, collect, nbg, release, samples  # noqa: E402
-from autograder import grade as grade_mod  # noqa: E402
 from autograder.course import Course  # noqa: E402
-from autograder.results import load_all  # noqa: E402
+from autograder.grading.results import load_all  # noqa: E402
+from autograder.lessons import answers, samples  # noqa: E402
+from autograder.nbgrader_glue import nbg  # noqa: E402
+from autograder.stages import collect, release  # noqa: E402
+from autograder.stages import grade as grade_mod  # noqa: E402
 from backprop_ref.specs import LESSONS  # noqa: E402
 
 PER_LESSON = 8
@@ -85,7 +87,7 @@ def stock(course: Course) -> float:
 
 
 def ours(course: Course, workers: int) -> float:
-    from autograder import bwrap
+    from autograder.sandbox import bwrap
 
     sandboxed = not bwrap.unavailable()
     if not sandboxed:
@@ -97,7 +99,7 @@ def ours(course: Course, workers: int) -> float:
 
 def kernel_start_cost(course: Course) -> float:
     """A sandboxed run of a one-cell notebook: sandbox + executor + kernel start and stop."""
-    from autograder.preprocessors import SandboxedExecute
+    from autograder.nbgrader_glue.preprocessors import SandboxedExecute
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")])
     pp = SandboxedExecute(config=nbg.load_config(course.root))

@@ -9,8 +9,10 @@ from typing import Any
 import nbformat
 from traitlets.config import Config
 
-from autograder import answers, nbg, release, samples
 from autograder.course import Course as CourseDir
+from autograder.lessons import answers, samples
+from autograder.nbgrader_glue import nbg
+from autograder.stages import release
 from backprop_ref.specs import LESSONS, Lesson
 from tests import system
 
@@ -24,7 +26,7 @@ def source_path(lesson: str) -> Path:
 
 def mutants(lesson: str) -> dict[str, dict[str, dict[str, str]]]:
     """``{function: {"wrong": {description: source}, "correct": {description: source}}}``."""
-    return samples.mutants(lesson, ROOT)
+    return samples.mutants(lesson)
 
 
 @dataclass

@@ -6,8 +6,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from autograder import collect, release, samples
 from autograder.course import Course
+from autograder.lessons import samples
+from autograder.stages import collect, release
 
 
 def prepared_course(

@@ -39,7 +39,7 @@ def opted_out() -> set[str]:
 def problem(part: str) -> str:
     """Why ``part`` cannot be used here ('' when it can)."""
     if part == "sandbox":
-        from autograder import bwrap
+        from autograder.sandbox import bwrap
 
         return bwrap.unavailable()
     if part == "postgres":

@@ -32,8 +32,8 @@ def test_readme_links_to_binder_opening_a_student_notebook() -> None:
     assert target.startswith("lab/tree/self-study/"), target
     assert target.endswith(".ipynb")
     postbuild = (ROOT / "postBuild").read_text()
-    assert "autograder.site --out self-study" in postbuild
-    assert "autograder.student_env" in postbuild
+    assert "autograder.commands.site --out self-study" in postbuild
+    assert "autograder.commands.student_env" in postbuild
     assert os.access(ROOT / "postBuild", os.X_OK)
     assert not (ROOT / "binder").exists() and not (ROOT / ".binder").exists(), (
         "repo2docker ignores environment.yml and postBuild at the root when binder/ exists"
@@ -59,7 +59,7 @@ import sys
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
-from autograder import answers
+from autograder.lessons import answers
 site, repo = Path(sys.argv[1]), Path(sys.argv[2])
 for page in sorted(site.glob("*/*.ipynb")):
     name = page.stem

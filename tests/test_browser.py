@@ -2,7 +2,7 @@
 
 Debian's Chromium, driven by Playwright, against a ``jupyter lab`` server started here on a
 loopback port with a token: a student's JupyterLab (the student settings of
-``autograder.student_env``) opens each released notebook, renders its math, runs it, shows
+``autograder.commands.student_env``) opens each released notebook, renders its math, runs it, shows
 the first diagnosis (blank notebook) or every stage passed (the lesson's own solutions), and
 validates; an instructor's JupyterLab in the course directory shows formgrader. The
 feedback and self-study pages are opened as files with every request off this machine
@@ -22,9 +22,12 @@ from typing import Any
 import nbformat
 import pytest
 
-from autograder import answers, bwrap, collect, feedback, release, samples, student_env
-from autograder import grade as grade_mod
+from autograder.commands import student_env
 from autograder.course import Course
+from autograder.lessons import answers, samples
+from autograder.sandbox import bwrap
+from autograder.stages import collect, feedback, release
+from autograder.stages import grade as grade_mod
 from tests import browser as b
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import collect
 from autograder.course import Course, parse_time
+from autograder.stages import collect
 
 NB = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
 

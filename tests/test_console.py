@@ -9,9 +9,10 @@ import sys
 import textwrap
 from pathlib import Path
 
-from autograder import console, report
+from autograder import console
 from autograder.course import Course
-from autograder.results import CellResult, SubmissionResult
+from autograder.grading.results import CellResult, SubmissionResult
+from autograder.stages import report
 
 SESSION = """
 import logging, subprocess, sys, warnings
@@ -111,7 +112,7 @@ def test_report_summary_fits_one_screen_for_a_big_class(tmp_path: Path) -> None:
 def test_an_unexpected_error_is_one_line_naming_the_log(tmp_path: Path) -> None:
     code = """
     import sys
-    from autograder import cli, commands
+    from autograder.commands import cli, actions as commands
     def boom(course, args):
         raise RuntimeError("a bug")
     commands._report = boom

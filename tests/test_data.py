@@ -13,7 +13,6 @@ from backprop_kit import data
 CLASSIFICATION: dict[str, tuple[Callable[..., Any], dict[str, Any], int, int]] = {
     # name: (generator, arguments, expected N, expected D)
     "spiral": (data.spiral, {"n_per_class": 50, "n_classes": 4}, 200, 2),
-    "two_moons": (data.two_moons, {"n_per_class": 30}, 60, 2),
     "blobs": (data.blobs, {"n_per_class": 20, "n_classes": 3, "n_features": 5}, 60, 5),
 }
 
@@ -45,16 +44,3 @@ def test_blobs_are_separable_when_tight() -> None:
     np.testing.assert_array_equal(nearest, labels)
     with pytest.raises(ValueError, match="n_features"):
         data.blobs(n_features=1)
-
-
-@pytest.mark.parametrize("n_features", [1, 3])
-def test_regression_set(n_features: int) -> None:
-    x, t = data.regression(n=40, n_features=n_features, seed=0)
-    assert x.shape == (40, n_features) and t.shape == (40, 1)
-    assert x.dtype == t.dtype == np.float64
-    assert np.all(np.abs(x) <= 3)
-    clean = data.regression(n=40, n_features=n_features, noise=0.0, seed=0)[1]
-    expected = np.sin(x).sum(axis=1) + 0.1 * (x * x).sum(axis=1)
-    np.testing.assert_allclose(clean[:, 0], expected, rtol=1e-12)
-    np.testing.assert_array_equal(t, data.regression(n=40, n_features=n_features, seed=0)[1])
-    assert not np.array_equal(t, data.regression(n=40, n_features=n_features, seed=1)[1])

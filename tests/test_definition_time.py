@@ -1,14 +1,14 @@
 """No top-level code of a student's runs in verification, not even what a ``def`` runs when
-it is defined: decorators, default values, annotations (autograder.extract)."""
+it is defined: decorators, default values, annotations (autograder.grading.extract)."""
 
 from __future__ import annotations
 
 import nbformat
 import pytest
 
-from autograder.extract import extract
-from autograder.sandbox import Unsandboxed
-from autograder.verify import verify
+from autograder.grading.extract import extract
+from autograder.grading.verify import verify
+from autograder.sandbox.base import Unsandboxed
 from backprop_ref.specs import LESSONS
 
 LINEAR = LESSONS["03_linear_layer"]

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder import report, safe_html, samples
 from autograder.course import Course
-from autograder.results import load_all
+from autograder.grading.results import load_all
+from autograder.lessons import samples
+from autograder.pages import safe_html
+from autograder.stages import report
 from backprop_ref.specs import LESSONS
 from tests import system
 

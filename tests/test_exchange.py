@@ -35,8 +35,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import answers
 from autograder.course import Course, parse_time
+from autograder.lessons import answers
 
 pytestmark = pytest.mark.slow
 

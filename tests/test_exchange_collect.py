@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import exchange
 from autograder.course import Course, parse_time
+from autograder.stages import exchange
 
 LESSON = "03_linear_layer"
 NB = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()

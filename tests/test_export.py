@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import csvsafe, export
+from autograder import csvsafe
 from autograder.course import Course
-from autograder.results import CellResult, SubmissionResult
+from autograder.grading.results import CellResult, SubmissionResult
+from autograder.stages import export
 from tests import platform_files as pf
 
 LESSON = "03_linear_layer"
@@ -75,7 +76,7 @@ def test_canvas_gradebook_import(course: Course, tmp_path: Path) -> None:
 def test_canvas_uses_the_rosters_assignment_column(course: Course, tmp_path: Path) -> None:
     roster = pf.canvas_roster(tmp_path / "grades.csv", ROSTER)
     config = course.root / "nbgrader_config.py"
-    from autograder import nbg
+    from autograder.nbgrader_glue import nbg
 
     nbg.write_course_config(course.root)
     with config.open("a") as f:

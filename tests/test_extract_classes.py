@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from autograder.extract import extract
+from autograder.grading.extract import extract
 
 ENGINE = '''
 import numpy as np

@@ -15,8 +15,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.sandbox import Unsandboxed
-from autograder.verify import MAX_MESSAGE, _safe_loads, verify
+from autograder.grading.verify import MAX_MESSAGE, _safe_loads, verify
+from autograder.sandbox.base import Unsandboxed
 from backprop_kit import harness
 from backprop_kit.harness import DecodeError, Outcome, dumps, loads
 from backprop_ref.specs import LESSONS, SPECS

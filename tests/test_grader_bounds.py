@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from autograder import preprocessors
-from autograder.preprocessors import MAX_NOTEBOOK_OUTPUT_BYTES, read_records
-from autograder.sandbox import Limits, Unsandboxed, read_output
+from autograder.nbgrader_glue import preprocessors
+from autograder.nbgrader_glue.preprocessors import MAX_NOTEBOOK_OUTPUT_BYTES, read_records
+from autograder.sandbox.base import Limits, Unsandboxed, read_output
 
 N_CELLS = 10
 
@@ -103,15 +103,19 @@ def test_a_worker_that_hangs_ends_itself(tmp_path: Path) -> None:
     """The in-worker watchdog (faulthandler's C thread): a task hanging past its time limit
     ends the process, as a Dask worker would need (a local pool also kills it from outside)."""
     code = (
-        "from autograder import tasks\n"
+        "import time\n"
+        "from autograder.grading import tasks\n"
+        "from autograder.grading.options import Options\n"
         "tasks.WATCHDOG_GRACE = 0\n"
-        "task = tasks.Task('s', '03_linear_layer', b'', None, b'', None, time_limit=1)\n"
+        "tasks._run_task = lambda task: time.sleep(3600)  # the task hangs (injected here)\n"
+        "options = Options(task_timeout=1)\n"
+        "task = tasks.Task('s', '03_linear_layer', b'', None, b'', None, options=options)\n"
         "tasks.run_task(task)\n"
         "print('finished')\n"
     )
     run = subprocess.run(
         [sys.executable, "-c", code],
-        env={"AUTOGRADER_FAULT": "hang:s", "PATH": "/usr/bin:/bin"},
+        env={"PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         timeout=120,

@@ -12,21 +12,21 @@ import numpy as np
 import pytest
 
 from autograder.course import LatePolicy, parse_time
-from autograder.extract import extract
-from autograder.feedback import redact
-from autograder.grade import failure_reason
-from autograder.preprocessors import KeepFirstGradeId, copy_outputs
-from autograder.results import CellResult, SubmissionResult, write_csvs
-from autograder.sandbox import Unsandboxed
-from autograder.scoring import DIFFER, combine
-from autograder.tasks import TaskResult
-from autograder.verify import (
+from autograder.grading.extract import extract
+from autograder.grading.results import CellResult, SubmissionResult, write_csvs
+from autograder.grading.scoring import DIFFER, combine
+from autograder.grading.tasks import TaskResult
+from autograder.grading.verify import (
     FunctionVerdict,
     StageVerdict,
     stages_of,
     verification_seed,
     verify,
 )
+from autograder.nbgrader_glue.nbg import failure_reason
+from autograder.nbgrader_glue.preprocessors import KeepFirstGradeId, copy_outputs
+from autograder.sandbox.base import Unsandboxed
+from autograder.stages.feedback import redact
 from backprop_kit.harness import Outcome, Probe, Step, dumps, loads
 from backprop_ref.specs import LESSONS, Lesson
 

@@ -18,7 +18,7 @@ import os
 
 import pytest
 
-from autograder import safe_html
+from autograder.pages import safe_html
 from backprop_ref.specs import LESSONS
 from tests import system
 from tests.hostile.batch import NOTEBOOK_TIMEOUT, Batch, Observed, run, table

@@ -14,8 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import nbg
-from autograder.preprocessors import SandboxedExecute
+from autograder.nbgrader_glue import nbg
+from autograder.nbgrader_glue.preprocessors import SandboxedExecute
 from backprop_ref.specs import LESSONS
 from backprop_ref.specs.checkdata import GRADER, write_checks
 from tests.test_sandbox import needs_bwrap

@@ -1,9 +1,9 @@
 """The student kit's ``check`` and the grader's judge say the same thing, word for word.
 
 For every converted lesson (its specs are cards with expected data), every mutant of
-``tests/mutants/`` (wrong and correct), the solution and the blank stub: ``check`` run from
-the released check file (visible cases; the grader's file for the hidden ones) prints or
-raises exactly the report the grader's path (``check_function``: the reference draws the
+``autograder/lessons/mutants/`` (wrong and correct), the solution and the blank stub: ``check``
+run from the released check file (visible cases; the grader's file for the hidden ones)
+prints or raises exactly the report the grader's path (``check_function``: the reference draws the
 cases and computes ``expected``) gives.
 """
 

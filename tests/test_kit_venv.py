@@ -20,10 +20,10 @@ from typing import Any
 import nbformat
 import pytest
 
-from autograder import answers
-from autograder import release as release_mod
 from autograder.course import Course
-from autograder.extract import extract
+from autograder.grading.extract import extract
+from autograder.lessons import answers
+from autograder.stages import release as release_mod
 from backprop_ref.specs import LESSONS, VISIBLE_SEED
 from backprop_ref.specs.core import check_function
 

@@ -12,9 +12,9 @@ from typing import Any
 import nbformat
 import pytest
 
-from autograder import answers
-from autograder.sandbox import Unsandboxed
-from autograder.verify import verify
+from autograder.grading.verify import verify
+from autograder.lessons import answers
+from autograder.sandbox.base import Unsandboxed
 from backprop_ref.specs import LESSONS
 from backprop_ref.specs.core import check_function
 from tests.lessons import ROOT, expect_scores, make_course, mutants, source_path

@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder import answers
-from autograder.extract import extract
-from autograder.grade import combine
-from autograder.sandbox import Unsandboxed
-from autograder.tasks import TaskResult
-from autograder.verify import verify
+from autograder.grading.extract import extract
+from autograder.grading.tasks import TaskResult
+from autograder.grading.verify import verify
+from autograder.lessons import answers
+from autograder.sandbox.base import Unsandboxed
+from autograder.stages.grade import combine
 from backprop_kit.harness import dumps, loads
 from backprop_ref.specs import LESSONS
 from backprop_ref.specs.core import check_function

@@ -29,9 +29,9 @@ from typing import Any
 import nbformat
 import pytest
 
-from autograder import collect
-from autograder import grade as grade_mod
 from autograder.course import Course
+from autograder.stages import collect
+from autograder.stages import grade as grade_mod
 from tests.pipeline import prepared_course
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]

@@ -163,17 +163,53 @@ def test_parameter_names_and_references() -> None:
     assert list(model.gradients()) == list(model.parameters())
 
 
-def test_backward_overwrites_gradients() -> None:
+def test_backward_accumulates_gradients_until_zero_grad() -> None:
     model = net([3, 4, 2])
     x = np.random.default_rng(0).standard_normal((5, 3))
     dL_dy = np.ones((5, 2))
     model.forward(x)
     model.backward(dL_dy)
     first = {k: g.copy() for k, g in model.gradients().items()}
+    arrays = model.gradients()
     model.forward(x)
     model.backward(dL_dy)
     for name, g in model.gradients().items():
-        np.testing.assert_array_equal(g, first[name])  # not 2 x first
+        np.testing.assert_allclose(g, 2 * first[name], rtol=1e-12)  # added, as in PyTorch
+    model.zero_grad()
+    for name, g in model.gradients().items():
+        assert g is arrays[name]  # zeroed in place
+        np.testing.assert_array_equal(g, np.zeros_like(first[name]))
+    model.forward(x)
+    model.backward(dL_dy)
+    for name, g in model.gradients().items():
+        np.testing.assert_allclose(g, first[name], rtol=1e-12)
+
+
+def test_a_weight_that_feeds_two_layers_gets_the_sum_of_their_gradients() -> None:
+    """Tied weights: two Linear layers share one W and b (and their gradient arrays). The
+    loss depends on W through both layers; its gradient is the sum of both contributions,
+    which accumulation gives and an overwrite would lose (the second layer's backward would
+    replace what the first wrote)."""
+    rng = np.random.default_rng(4)
+    first, second = Linear(3, 3, rng=rng), Linear(3, 3, rng=rng)
+    second.params, second.grads = first.params, first.grads  # one W, one b, one gradient
+    first.params["b"][:] = rng.standard_normal(3)
+    model = Sequential(first, Tanh(), second)
+    assert list(model.parameters()) == ["0.W", "0.b"]  # listed once: stepped once
+    x, dL_dy = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+
+    def L() -> float:
+        return contract(model.forward(x), dL_dy)
+
+    model.zero_grad()
+    model.forward(x)
+    model.backward(dL_dy)
+    W, b = first.params["W"], first.params["b"]
+    assert_close(model.gradients()["0.W"], fd_gradient(L, W), "dL/dW (tied)", **FD)
+    assert_close(model.gradients()["0.b"], fd_gradient(L, b), "dL/db (tied)", **FD)
+    h = np.tanh(x @ W + b)  # what the second layer saw
+    only_second = h.T @ dL_dy  # the gradient an overwrite would leave
+    assert not np.allclose(model.gradients()["0.W"], only_second)
 
 
 @pytest.mark.parametrize("act", [ReLU, Sigmoid, Tanh])

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from autograder import answers
-from autograder.extract import extract
+from autograder.grading.extract import extract
+from autograder.lessons import answers
 from backprop_ref.specs import LESSONS, Spec
 from backprop_ref.specs.core import check_function
 from tests.lessons import expect_scores, make_course, mutants, source_path

@@ -34,10 +34,11 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import answers, nbg
-from autograder import release as release_mod
 from autograder.course import Course
-from autograder.extract import extract
+from autograder.grading.extract import extract
+from autograder.lessons import answers
+from autograder.nbgrader_glue import nbg
+from autograder.stages import release as release_mod
 from backprop_ref.specs import LESSONS, VISIBLE_SEED
 
 pytestmark = pytest.mark.slow

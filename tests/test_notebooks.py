@@ -11,7 +11,8 @@ import nbformat
 import pytest
 from nbgrader.validator import Validator
 
-from autograder import answers, authoring, nbg
+from autograder.lessons import answers, authoring
+from autograder.nbgrader_glue import nbg
 from backprop_ref.specs import LESSONS, Lesson
 from tests.lessons import ROOT, make_course, source_path
 

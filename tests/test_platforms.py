@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import collect, nbg
 from autograder.course import Course, parse_time
+from autograder.nbgrader_glue import nbg
+from autograder.stages import collect
 from tests import platform_files as pf
 
 NB = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()

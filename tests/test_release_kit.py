@@ -18,9 +18,10 @@ import nbformat
 import pytest
 from nbgrader.preprocessors import ClearSolutions
 
-from autograder import answers, blocks, nbg
-from autograder import release as release_mod
 from autograder.course import Course
+from autograder.lessons import answers, blocks
+from autograder.nbgrader_glue import nbg
+from autograder.stages import release as release_mod
 from backprop_kit import checkfile
 from tests.lessons import source_path
 

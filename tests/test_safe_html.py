@@ -1,4 +1,4 @@
-"""Pages rendered from a notebook run nothing a student wrote (autograder.safe_html).
+"""Pages rendered from a notebook run nothing a student wrote (autograder.pages.safe_html).
 
 Each attack is rendered by nbconvert's real exporters; the checker must find it in the raw
 page (so the checker has teeth) and nothing in the sanitised one, while the page's own
@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbconvert import HTMLExporter
 
-from autograder import safe_html
+from autograder.pages import safe_html
 
 PNG = base64.b64encode(
     bytes.fromhex(

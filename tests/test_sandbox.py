@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import bwrap
-from autograder.preprocessors import copy_outputs, read_records
-from autograder.sandbox import Limits, RunResult, Unsandboxed, read_output
+from autograder.nbgrader_glue.preprocessors import copy_outputs, read_records
+from autograder.sandbox import bwrap
+from autograder.sandbox.base import Limits, RunResult, Unsandboxed, read_output
 
 REPO = Path(__file__).resolve().parents[1]
 UID = 60950  # + the test's index: not a grading worker's uid, nor the corpus's (61000+)
@@ -421,7 +421,7 @@ def _execute(sources: list[str], cell_timeout: int = 3, notebook_timeout: int = 
 
     import nbformat
 
-    from autograder.preprocessors import SandboxedExecute
+    from autograder.nbgrader_glue.preprocessors import SandboxedExecute
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
     pre = SandboxedExecute(

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder import grade as grade_mod
 from autograder.course import Course
-from autograder.results import load_all
-from autograder.verify import course_secret
+from autograder.grading.results import load_all
+from autograder.grading.verify import course_secret
+from autograder.stages import grade as grade_mod
 from tests import postgres, system
+from tests.faults import Faulty
 from tests.pipeline import clone, csv_bytes, prepared_course
 
 pytestmark = pytest.mark.slow
@@ -91,14 +92,16 @@ def test_postgresql_gradebook_matches(
 
 
 def test_dead_and_hung_workers(
-    template: Course, baseline: tuple[bytes, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    template: Course, baseline: tuple[bytes, bytes], tmp_path: Path
 ) -> None:
     course = clone(template, tmp_path / "course")
     marker = tmp_path / "died-once"
-    monkeypatch.setenv(
-        "AUTOGRADER_FAULT", f"die-once:ada_perfect:{marker},die:ben_empty,hang:cy_mistakes"
+    faulty = Faulty(
+        die=frozenset({"ben_empty"}),
+        hang=frozenset({"cy_mistakes"}),
+        die_once={"ada_perfect": marker},
     )
-    grade_mod.grade(course, _options(workers=2, task_timeout=30.0))
+    grade_mod.grade(course, _options(workers=2, task_timeout=30.0), runner=faulty)
     assert marker.exists()
     results = {r.student_id: r for r in load_all(course.path("results"))}
     assert results["ada_perfect"].status == "needs_manual"  # retried once, then graded
@@ -110,7 +113,6 @@ def test_dead_and_hung_workers(
     assert results["cy_mistakes"].status == "needs_attention"
     assert "longer than 30 s" in results["cy_mistakes"].reason
     assert results["eve_late"].status == "needs_manual"
-    monkeypatch.delenv("AUTOGRADER_FAULT")
     grade_mod.grade(course, _options(workers=2, force=True))  # a clean rerun fixes all
     assert csv_bytes(course) == baseline
 
@@ -150,8 +152,8 @@ def test_interrupted_run_finishes_on_the_next(
 def test_what_was_graded_without_the_sandbox_is_graded_again_with_it(
     template: Course, tmp_path: Path
 ) -> None:
-    from autograder import report
-    from autograder.results import SubmissionResult
+    from autograder.grading.results import SubmissionResult
+    from autograder.stages import report
 
     system.require("sandbox")
     course = clone(template, tmp_path / "course")

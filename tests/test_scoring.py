@@ -13,12 +13,11 @@ from typing import Any
 import nbformat
 import pytest
 
-from autograder import answers, manual
 from autograder.course import LatePolicy
-from autograder.gradebook import HandGrade
-from autograder.results import SubmissionResult
-from autograder.sandbox import Unsandboxed
-from autograder.scoring import (
+from autograder.grading import manual
+from autograder.grading.gradebook import HandGrade
+from autograder.grading.results import SubmissionResult
+from autograder.grading.scoring import (
     DIFFER,
     MISSED,
     NOTHING_RAN,
@@ -27,8 +26,8 @@ from autograder.scoring import (
     judge_cell,
     kernel_failure,
 )
-from autograder.tasks import TaskResult
-from autograder.verify import (
+from autograder.grading.tasks import TaskResult
+from autograder.grading.verify import (
     JUDGE_FAILED,
     FunctionVerdict,
     StageVerdict,
@@ -37,6 +36,8 @@ from autograder.verify import (
     stages_of,
     verify,
 )
+from autograder.lessons import answers
+from autograder.sandbox.base import Unsandboxed
 from backprop_kit.harness import Outcome
 from backprop_ref.specs import HIDDEN_SEED, LESSONS, VISIBLE_SEED, GradedCell, Lesson
 from backprop_ref.specs.core import Case, Finding, check_function

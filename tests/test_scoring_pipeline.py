@@ -11,11 +11,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import answers, collect, release
-from autograder import grade as grade_mod
 from autograder.course import Course
-from autograder.results import load_all
-from autograder.scoring import DIFFER
+from autograder.grading.results import load_all
+from autograder.grading.scoring import DIFFER
+from autograder.lessons import answers
+from autograder.stages import collect, release
+from autograder.stages import grade as grade_mod
 from backprop_ref.specs import LESSONS
 from tests.lessons import mutants
 

@@ -10,7 +10,7 @@ import copy
 import nbformat
 import pytest
 
-from autograder import answers, authoring, points_tables
+from autograder.lessons import answers, authoring, points_tables
 from tests.lessons import NOTEBOOKS, ROOT
 
 LESSON_DIRS = authoring.lesson_dirs(ROOT)

@@ -10,7 +10,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import mathjax, release, site, student_env
+from autograder.commands import site as site_command
+from autograder.commands import student_env
+from autograder.pages import mathjax, site
+from autograder.stages import release
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = release.lessons_in()
@@ -117,9 +120,9 @@ def test_nbgrader_pages_load_mathjax_from_the_local_copy(
 
 
 def test_the_course_config_selects_the_offline_template() -> None:
-    text = (ROOT / "autograder" / "nbgrader_config.py").read_text()
+    text = (ROOT / "autograder" / "nbgrader_glue" / "nbgrader_config.py").read_text()
     assert "c.HTMLExporter.template_file" in text and "offline_math.html.j2" in text
-    assert (ROOT / "autograder" / "templates" / "offline_math.html.j2").exists()
+    assert (ROOT / "autograder" / "pages" / "templates" / "offline_math.html.j2").exists()
 
 
 def test_student_settings_switch_off_the_instructor_extensions(tmp_path: Path) -> None:
@@ -165,7 +168,7 @@ def test_site_build_has_figures_whatever_the_matplotlib_backend(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MPLBACKEND", "Agg")  # as make exports it
-    index = site.build(tmp_path / "site", lessons=["02_gradient_checking"])
+    index = site_command.build(tmp_path / "site", lessons=["02_gradient_checking"])
     text = index.read_text(encoding="utf-8")
     assert 'href="02_gradient_checking/02_gradient_checking-solutions.html"' in text
     assert "01_jacobians" not in text

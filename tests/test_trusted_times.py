@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import exchange, times
-from autograder.roster import Member, Roster
+from autograder.stages import exchange, times
+from autograder.stages.roster import Member, Roster
 
 UTC = dt.UTC
 NEW_YEAR_2020 = 1577836800

@@ -2,7 +2,8 @@
 
 Every generator returns float64 inputs ``x`` of shape (N, D) with the points grouped by
 class (class 0 first); classification sets also return int64 ``labels`` of shape (N,) in
-``0 .. n_classes - 1``, the regression set returns targets ``t`` of shape (N, 1).
+``0 .. n_classes - 1``. ``spiral`` is the lessons' set; ``blobs`` feeds the gradient-checking
+benchmark.
 """
 
 from __future__ import annotations
@@ -34,26 +35,6 @@ def spiral(
     return x, labels
 
 
-def two_moons(n_per_class: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[Array, IntArray]:
-    """Two interlocking half circles of radius 1 with Gaussian noise of std ``noise``.
-
-    Class 0 is the upper arc ``(cos a, sin a)``, class 1 the lower arc
-    ``(1 - cos a, 0.5 - sin a)``, for ``a`` evenly spaced in ``[0, pi]``.
-
-    Returns
-    -------
-    x : ndarray of shape (2 * n_per_class, 2)
-    labels : int ndarray of shape (2 * n_per_class,)
-    """
-    rng = np.random.default_rng(seed)
-    a = np.linspace(0.0, np.pi, n_per_class)
-    upper = np.stack([np.cos(a), np.sin(a)], axis=1)  # (n, 2)
-    lower = np.stack([1.0 - np.cos(a), 0.5 - np.sin(a)], axis=1)  # (n, 2)
-    x = np.concatenate([upper, lower]) + noise * rng.standard_normal((2 * n_per_class, 2))
-    labels = np.repeat(np.arange(2, dtype=np.int64), n_per_class)
-    return x, labels
-
-
 def blobs(
     n_per_class: int = 100,
     n_classes: int = 3,
@@ -80,22 +61,3 @@ def blobs(
     labels = np.repeat(np.arange(n_classes, dtype=np.int64), n_per_class)
     x = centres[labels] + std * rng.standard_normal((labels.size, n_features))
     return x, labels
-
-
-def regression(
-    n: int = 100, n_features: int = 1, noise: float = 0.1, seed: int = 0
-) -> tuple[Array, Array]:
-    """A smooth regression task: ``t = sum_j sin(x_j) + 0.1 |x|^2 + noise * eps``.
-
-    The inputs are uniform in ``[-3, 3]^n_features``; ``eps ~ Normal(0, 1)``.
-
-    Returns
-    -------
-    x : ndarray of shape (n, n_features)
-    t : ndarray of shape (n, 1)
-    """
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(-3.0, 3.0, size=(n, n_features))
-    t = np.sin(x).sum(axis=1) + 0.1 * (x * x).sum(axis=1)  # (n,)
-    t += noise * rng.standard_normal(n)
-    return x, t[:, None]

@@ -110,7 +110,7 @@ def jupyter_lab(root: Path, home: Path, config_dir: Path | None = None) -> Itera
         JUPYTER_RUNTIME_DIR=str(home / "runtime"),
         PYTHONUNBUFFERED="1",
         # In a venv Jupyter prefers the environment's config over the user's: turn that off
-        # so that config_dir (written like the environment's, see autograder.student_env)
+        # so that config_dir (written like the environment's, see autograder.commands.student_env)
         # takes precedence over the shared test venv's.
         JUPYTER_PREFER_ENV_PATH="0",
     )

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import answers as answers_mod
+from autograder.lessons import answers as answers_mod
 from backprop_ref.specs import LESSONS
 from tests.hostile.cases import (
     CASES,
@@ -46,7 +46,7 @@ CELL_TIMEOUT = 10
 NOTEBOOK_TIMEOUT = 30
 #: Repository files that attacks try to write (read-only in the sandbox).
 REPO_TARGETS = (
-    "autograder/nbgrader_config.py",
+    "autograder/nbgrader_glue/nbgrader_config.py",
     "backprop_ref/specs/core.py",
     "backprop_ref/specs/__init__.py",
     "backprop_ref/layers.py",
@@ -230,7 +230,7 @@ def build_inputs(ctxs: dict[str, Ctx], folder: Path, archive: Path) -> None:
 
 
 def plant_canaries(course: Path, tag: str) -> dict[str, str]:
-    from autograder.verify import course_secret
+    from autograder.grading.verify import course_secret
 
     canaries = {
         "source": f"SOURCE_CANARY_{tag}",

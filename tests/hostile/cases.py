@@ -29,7 +29,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import answers as answers_mod
+from autograder.lessons import answers as answers_mod
 from backprop_ref.specs import LESSONS, SPECS, VISIBLE_SEED
 from tests.hostile import gamed
 
@@ -441,7 +441,7 @@ paths = ["@COURSE@/source/03_linear_layer/03_linear_layer.ipynb",
          "@COURSE@/source/03_linear_layer/instructor-notes.txt",
          "@REPO@/notebooks/03_linear_layer/03_linear_layer.ipynb",
          "@REPO@/notebooks/03_linear_layer/03_linear_layer.py",
-         "@REPO@/autograder/verify.py"]
+         "@REPO@/autograder/grading/verify.py"]
 for path in paths:
     try:
         print(open(path).read()[:3000])
@@ -529,7 +529,7 @@ for path in ["@COURSE@/gradebook.db", *glob.glob("/tmp/grade-*/gradebook.db")]:
 """
 
 WRITE_CONFIG = """
-for path in ("@COURSE@/nbgrader_config.py", "@REPO@/autograder/nbgrader_config.py",
+for path in ("@COURSE@/nbgrader_config.py", "@REPO@/autograder/nbgrader_glue/nbgrader_config.py",
              "@REPO@/backprop_ref/specs/core.py", "@REPO@/backprop_ref/layers.py",
              "@REPO@/kit/backprop_kit/checks.py"):
     try:
@@ -1156,7 +1156,7 @@ CASES: tuple[Case, ...] = (
 # ==========================================================================================
 # Trust gaps (issue 11): active content in pages, forged verification results, the
 # grader's own bounds, and code that a ``def`` runs when it is defined. Every feedback page
-# of the batch is also checked, whole, by autograder.safe_html.active_content.
+# of the batch is also checked, whole, by autograder.pages.safe_html.active_content.
 # ==========================================================================================
 
 PAGE_MARKDOWN = {
