@@ -1,9 +1,8 @@
 """The grading kernel has the student kit and the grader's check data, not the answers.
 
-A converted lesson's notebook runs in the sandbox with ``backprop_kit`` importable (bound
+Every lesson's notebook runs in the sandbox with ``backprop_kit`` importable (bound
 read-only), ``backprop_ref`` not, and the assignment's check data (visible and hidden
-cases) bound read-only where ``check`` finds it. (Transitional: a lesson whose specs still
-call the reference gets ``backprop_ref`` too.)
+cases) bound read-only where ``check`` finds it.
 """
 
 from __future__ import annotations
@@ -67,7 +66,9 @@ def test_a_converted_lesson_gets_the_kit_and_its_checks_but_no_answers(tmp_path:
 
 @needs_bwrap
 @pytest.mark.slow
-def test_a_lesson_not_yet_converted_still_gets_the_reference(tmp_path: Path) -> None:
-    lesson = next(n for n, lesson in LESSONS.items() if any(s.legacy for s in lesson.specs))
-    cells = _execute(lesson, ["import backprop_ref.specs"], tmp_path, UID + 1)
-    assert "error" not in cells[0], cells[0]
+def test_no_lesson_s_kernel_can_import_the_answers(tmp_path: Path) -> None:
+    lessons = list(LESSONS)
+    source = "import importlib.util\nprint('REF', importlib.util.find_spec('backprop_ref'))"
+    for k, lesson in enumerate(lessons):
+        cells = _execute(lesson, [source], tmp_path, UID + 1 + k)
+        assert "REF None" in cells[0], (lesson, cells[0])

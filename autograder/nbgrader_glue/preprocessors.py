@@ -218,7 +218,7 @@ class SandboxedExecute(NbGraderPreprocessor):  # type: ignore[misc]
             "MPLCONFIGDIR": "/submission/.matplotlib",
             "IPYTHONDIR": "/tmp/ipython",
         }
-        readable = transitional_readable(resources.get("nbgrader", {}).get("assignment"))
+        readable: tuple[Path, ...] = ()  # the kernel never sees backprop_ref (the answers)
         with (
             tempfile.TemporaryDirectory(prefix="kernel-") as tmp,
             tempfile.TemporaryDirectory(prefix="checks-") as data,
@@ -280,21 +280,6 @@ def _course_root(config: Any) -> str:
     except AttributeError:
         return ""
     return root if isinstance(root, str) else ""
-
-
-def transitional_readable(assignment: str | None) -> tuple[Path, ...]:
-    """Transitional: a lesson whose specs are not all converted to cards runs its checks
-    through ``backprop_ref`` (see ``backprop_kit.checks``), which its kernel must then be
-    able to import. Converted lessons get nothing: their kernel cannot import the answers."""
-    if assignment is None:
-        return ()
-    import backprop_ref
-    from backprop_ref.specs import LESSONS
-
-    lesson = LESSONS.get(assignment)
-    if lesson is None or not any(spec.legacy for spec in lesson.specs):
-        return ()
-    return (Path(backprop_ref.__file__).parent,)
 
 
 def read_records(

@@ -2,9 +2,7 @@
 
 ``release`` writes each lesson's visible cases beside the student notebook (``checks.npz``)
 and a grader-only copy with the hidden cases too; ``make notebooks`` writes the latter
-beside each source notebook (authors, tests). Only converted specs (a card and
-``expect``) have data: a transitional (legacy) spec is still drawn and judged by the
-reference itself.
+beside each source notebook (authors, tests).
 """
 
 from __future__ import annotations
@@ -27,7 +25,6 @@ def lesson_checks(lesson: str, stages: Sequence[Stage] = STUDENT) -> bytes:
     functions = {
         spec.name: {stage: spec.check_data(stage, SEEDS[stage]) for stage in stages}
         for spec in LESSONS[lesson].specs
-        if not spec.legacy
     }
     return checkfile.dumps(lesson, functions)
 

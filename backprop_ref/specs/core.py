@@ -14,7 +14,7 @@ data, so the two never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -52,12 +52,6 @@ __all__ = [
 CasesFn = Callable[[np.random.Generator, Stage], list[Case]]
 #: The expected data of one case (plain data: arrays, numbers, strings, lists, dicts).
 ExpectFn = Callable[[Case], dict[str, Any]]
-#: Transitional: a judge that still computes what it compares with, ``judge(case, outcome)``.
-LegacyJudge = Callable[[Case, Outcome], Iterable[Finding]]
-
-
-def _nothing(case: Case) -> dict[str, Any]:
-    return {}
 
 
 @dataclass(frozen=True)
@@ -69,35 +63,11 @@ class Spec:
     card : the student kit's half (``backprop_kit.specs.lNN_topic``)
     cases : ``cases(rng, stage)`` draws the inputs for a stage
     expect : ``expect(case)``, the data the card's judge compares with
-    legacy : transitional: the judge computes with the reference itself (``expect`` gives
-        nothing), so the student kit cannot run it; see :meth:`legacy_call`
     """
 
     card: Card
     cases: CasesFn
     expect: ExpectFn
-    legacy: bool = False
-
-    @classmethod
-    def legacy_call(cls, signature: str, cases: CasesFn, judge: LegacyJudge) -> Spec:
-        """Transitional (lessons not yet converted to card + expect): one call whose
-        value ``judge(case, outcome)`` judges with the reference itself."""
-        return cls(Card.of_call(signature, _adapt(judge)), cases, _nothing, legacy=True)
-
-    @classmethod
-    def legacy_steps(
-        cls,
-        name: str,
-        signature: str,
-        steps: tuple[Step, ...],
-        returns: tuple[str, ...],
-        cases: CasesFn,
-        judge: LegacyJudge,
-        may_modify: tuple[str, ...] = (),
-    ) -> Spec:
-        """Transitional, as :meth:`legacy_call`, for specs of several steps."""
-        card = Card(name, signature, steps, returns, _adapt(judge), may_modify)
-        return cls(card, cases, _nothing, legacy=True)
 
     @property
     def name(self) -> str:
@@ -183,13 +153,6 @@ def _swap(
     if isinstance(value, list | tuple):
         return [_swap(v, out, back) for v in value]
     return value
-
-
-def _adapt(judge: LegacyJudge) -> Callable[[Case, Mapping[str, Any], Outcome], Iterable[Finding]]:
-    def adapted(case: Case, expected: Mapping[str, Any], outcome: Outcome) -> Iterable[Finding]:
-        return judge(case, outcome)
-
-    return adapted
 
 
 def check_function(

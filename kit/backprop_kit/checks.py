@@ -17,7 +17,6 @@ the cell).
 
 from __future__ import annotations
 
-import importlib
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -69,11 +68,10 @@ def check(
     stage = "hidden" if hidden else "visible"
     card = CARDS.get(name)
     if card is None:
-        report = _transitional(name, fns, stage, time_limit)
-    else:
-        report = Report(card)
-        for case, expected in checkfile.cases(name, stage):
-            report.verdicts.append((case, _judge(card, case, expected, fns, time_limit)))
+        raise ValueError(f"{name!r} is not a graded function of the course")
+    report = Report(card)
+    for case, expected in checkfile.cases(name, stage):
+        report.verdicts.append((case, _judge(card, case, expected, fns, time_limit)))
     if not report.passed:
         raise CheckFailed(report.message())
     print(report.message())
@@ -135,30 +133,3 @@ def _ring(signum: int, frame: Any) -> None:
 
 
 _RUN_CASE = run_case.__code__
-
-
-def _transitional(
-    name: str, fns: Mapping[str, Callable[..., Any]], stage: str, seconds: float
-) -> Report:
-    """The checks of a lesson whose judges still call the reference (not yet converted to
-    cards): drawn and judged by ``backprop_ref``, which must then be installed. The
-    student's functions still run here, with the time limit. (Transitional: goes away
-    when every lesson's specs are cards.)"""
-    try:
-        specs = importlib.import_module("backprop_ref.specs")
-    except ImportError:
-        raise checkfile.NoCheckData(
-            f"the checks of {name} are not in the student kit yet: they need the course's "
-            "reference package (backprop_ref), which is not installed here."
-        ) from None
-    spec = specs.SPECS[name]
-    seed = specs.HIDDEN_SEED if stage == "hidden" else specs.VISIBLE_SEED
-    report = Report(spec)
-    for case in spec.draw(stage, seed):
-        outcome = timed_run(spec, fns, case, seconds)
-        if outcome is None:
-            verdict = Verdict((Finding("returns", False, too_slow(name, seconds)),))
-        else:
-            verdict = spec.evaluate(case, outcome)
-        report.verdicts.append((case, verdict))
-    return report

@@ -1,9 +1,8 @@
-"""The cards of every converted lesson, by graded function's name.
+"""The cards of every lesson, by graded function's name.
 
 One module per lesson (``lNN_topic.py``) defines ``CARDS``, a tuple of
-:class:`~backprop_kit.cards.Card`. A graded function without a card here is checked the
-transitional way (its lesson's judges still call the reference; see
-:func:`backprop_kit.checks.check`).
+:class:`~backprop_kit.cards.Card`: the call, the steps and a judge that only compares with
+the expected data of the lesson's check file.
 """
 
 from __future__ import annotations
