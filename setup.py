@@ -11,9 +11,12 @@ from setuptools import find_namespace_packages, setup
 LESSONS = "autograder.lessons.notebooks"
 
 setup(
-    packages=[*find_namespace_packages(
+    packages=[
+        *find_namespace_packages(
             include=["autograder*", "backprop_ref*"], exclude=["*.__pycache__"]
-        ), LESSONS],
+        ),
+        LESSONS,
+    ],
     package_dir={LESSONS: "notebooks"},
     package_data={
         LESSONS: ["*/*.ipynb"],
