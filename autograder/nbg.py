@@ -70,11 +70,26 @@ def ensure_alembic_on_path() -> None:
         os.environ["PATH"] = bin_dir + os.pathsep + path
 
 
+def reuse_alembic_version() -> None:
+    """Ask ``alembic`` for nbgrader's schema version once per process, not once per new
+    gradebook: nbgrader runs ``alembic heads`` in a subprocess each time it creates one (a
+    Python start and the alembic and SQLAlchemy imports, seconds on a busy machine; release
+    creates one per lesson for the grading templates). The answer depends only on the
+    installed nbgrader, so remembering it changes nothing else."""
+    import functools
+
+    import nbgrader.api
+
+    if not hasattr(nbgrader.api.get_alembic_version, "cache_info"):
+        nbgrader.api.get_alembic_version = functools.cache(nbgrader.api.get_alembic_version)
+
+
 def open_api(course: Path, db_url: str | None = None, extra: Config | None = None) -> NbGraderAPI:
     """An ``NbGraderAPI`` for the course, quiet, with the course config."""
     from nbgrader.apps import NbGraderAPI
 
     ensure_alembic_on_path()
+    reuse_alembic_version()
     course.mkdir(parents=True, exist_ok=True)
     return NbGraderAPI(config=load_config(course, db_url, extra))
 
