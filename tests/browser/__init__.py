@@ -41,9 +41,17 @@ def chromium() -> str:
 
 
 def centre(locator: Any, block: str = "center") -> None:
-    """Scroll an element to the middle (or ``block``) of its container, for a screenshot."""
-    locator.evaluate(f"e => e.scrollIntoView({{block: '{block}'}})")
-    locator.page.wait_for_timeout(300)
+    """Scroll an element to the middle (or ``block``) of its container, for a screenshot:
+    again until it stays put (JupyterLab renders the cells that come into view as it
+    scrolls, which moves what was centred)."""
+    last = None
+    for _ in range(20):
+        locator.evaluate(f"e => e.scrollIntoView({{block: '{block}'}})")
+        locator.page.wait_for_timeout(150)
+        top = locator.evaluate("e => Math.round(e.getBoundingClientRect().top)")
+        if top == last:
+            return
+        last = top
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
