@@ -111,14 +111,28 @@ def notebook_scores(
     db_url: str, assignment: str, notebook: str, student: str
 ) -> dict[str, CellScore]:
     """Every graded cell's score for one student's notebook (empty if not graded)."""
+    return notebook_results(db_url, assignment, notebook, student)[0]
+
+
+def notebook_comments(
+    db_url: str, assignment: str, notebook: str, student: str
+) -> dict[str, str | None]:
+    """nbgrader's automatic comments ("No response.") per solution cell."""
+    return notebook_results(db_url, assignment, notebook, student)[1]
+
+
+def notebook_results(
+    db_url: str, assignment: str, notebook: str, student: str
+) -> tuple[dict[str, CellScore], dict[str, str | None]]:
+    """:func:`notebook_scores` and :func:`notebook_comments` from one gradebook connection."""
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(db_url) as gb:
         try:
             nb = gb.find_submission_notebook(notebook, assignment, student)
         except MissingEntry:
-            return {}
-        return {
+            return {}, {}
+        scores = {
             g.name: CellScore(
                 g.name,
                 g.score,
@@ -130,20 +144,7 @@ def notebook_scores(
             )
             for g in nb.grades
         }
-
-
-def notebook_comments(
-    db_url: str, assignment: str, notebook: str, student: str
-) -> dict[str, str | None]:
-    """nbgrader's automatic comments ("No response.") per solution cell."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(db_url) as gb:
-        try:
-            nb = gb.find_submission_notebook(notebook, assignment, student)
-        except MissingEntry:
-            return {}
-        return {c.name: c.auto_comment for c in nb.comments}
+        return scores, {c.name: c.auto_comment for c in nb.comments}
 
 
 @contextmanager

@@ -210,9 +210,8 @@ def _run_task(task: Task) -> TaskResult:
 
             out.reason = failure_reason(run)
             return out
-        scores = nbg.notebook_scores(nbg.sqlite_url(root), name, name, student)
+        scores, out.comments = nbg.notebook_results(nbg.sqlite_url(root), name, name, student)
         out.grades = {gid: s.auto_score for gid, s in scores.items()}
-        out.comments = nbg.notebook_comments(nbg.sqlite_url(root), name, name, student)
         out.autograded = graded.read_bytes()
         if task.seed is not None:
             nb = nbformat.reads(out.autograded.decode("utf-8"), as_version=4)
