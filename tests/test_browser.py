@@ -48,7 +48,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
     ]
     with tempfile.TemporaryDirectory() as tmp:
         collect.collect(c, samples.write(chosen, Path(tmp)))
-    grade_mod.grade(c, grade_mod.Options(sandboxed=not bwrap.unavailable()))
+    grade_mod.grade(c, grade_mod.Options(sandboxed=not bwrap.unavailable(), workers=2))
     feedback.feedback(c)
     return c
 
@@ -64,11 +64,22 @@ def chrome() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def student_lab(course: Course, tmp_path_factory: pytest.TempPathFactory) -> Iterator[b.Server]:
-    """A student's JupyterLab: each released notebook as released (``blank/<lesson>/``, with
-    the files released beside it), and filled with the lesson's own solutions
-    (``solved/<lesson>/``)."""
+def student_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[b.Server]:
+    """A student's JupyterLab, launched before the course is built (it starts meanwhile;
+    the notebooks arrive with ``student_files``): wait_ready() before use."""
     root = tmp_path_factory.mktemp("student")
+    config = root.parent / "student-config"
+    student_env.write(config)
+    _quiet_lab(config)
+    with b.jupyter_lab(root, root.parent / "student-home", config, wait=False) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def student_files(course: Course, student_lab: b.Server) -> None:
+    """Each released notebook as released (``blank/<lesson>/``, with the files released
+    beside it), and filled with the lesson's own solutions (``solved/<lesson>/``)."""
+    root = student_lab.root
     for name in LESSONS:
         released = course.path("release", name, f"{name}.ipynb")
         blank, solved = root / "blank" / name, root / "solved" / name
@@ -77,19 +88,15 @@ def student_lab(course: Course, tmp_path_factory: pytest.TempPathFactory) -> Ite
         source = answers.read(course.path("source", name, f"{name}.ipynb"))
         filled = answers.fill(answers.read(released), answers.solutions(source))
         nbformat.write(filled, solved / released.name)
-    config = root.parent / "student-config"
-    student_env.write(config)
-    _quiet_lab(config)
-    with b.jupyter_lab(root, root.parent / "student-home", config) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
 def instructor_lab(course: Course, tmp_path_factory: pytest.TempPathFactory) -> Iterator[b.Server]:
-    """The instructor's JupyterLab, started in the course directory as the README says."""
+    """The instructor's JupyterLab, started in the course directory as the README says
+    (launched without waiting: wait_ready() before use)."""
     home = tmp_path_factory.mktemp("instructor")
     _quiet_lab(home / ".jupyter")
-    with b.jupyter_lab(course.root, home, home / ".jupyter") as server:
+    with b.jupyter_lab(course.root, home, home / ".jupyter", wait=False) as server:
         yield server
 
 
@@ -172,13 +179,17 @@ def _validate_script(opened: Opened, server: b.Server, which: str) -> b.Script:
 
 @pytest.fixture(scope="module")
 def student_pages(
-    student_lab: b.Server, context: tuple[Any, b.Offline]
+    student_lab: b.Server,
+    instructor_lab: b.Server,  # launched first, so that it starts while these pages run
+    student_files: None,
+    context: tuple[Any, b.Offline],
 ) -> dict[tuple[str, str], Opened]:
     """Every released notebook, blank and solved, opened and run in its own tab, and the
     graded lesson's two notebooks validated: side by side (b.run_together), so kernels
     start and notebooks run while other pages load. Keys: ("blank"|"solved"|"validate",
     lesson name or "solved"/"blank")."""
     ctx, _ = context
+    student_lab.wait_ready()
     scripts: dict[str, Callable[[], b.Script]] = {}
     pages: dict[tuple[str, str], Opened] = {}
 
@@ -264,7 +275,7 @@ def test_students_see_only_the_student_extensions(
     page.goto(student_lab.at("/formgrader"))
     assert "Manage Assignments" not in page.content()
 
-    page.goto(instructor_lab.at("/lab?reset"))
+    page.goto(instructor_lab.wait_ready().at("/lab?reset"))
     page.wait_for_selector(".lm-MenuBar-itemLabel >> text=Nbgrader", timeout=120_000)
     b.menu(page, "Nbgrader", "Formgrader")
     page.wait_for_selector("iframe", timeout=60_000)
@@ -331,7 +342,7 @@ def test_formgrader_lists_the_lessons_and_opens_a_submission(
     instructor_lab: b.Server, context: tuple[Any, b.Offline]
 ) -> None:
     page = context[0].new_page()
-    page.goto(instructor_lab.at("/formgrader/manage_assignments"))
+    page.goto(instructor_lab.wait_ready().at("/formgrader/manage_assignments"))
     page.wait_for_selector(f"text={GRADED}", timeout=60_000)
     listed = page.locator("body").inner_text()
     for name in LESSONS:

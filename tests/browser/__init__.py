@@ -95,18 +95,40 @@ class Server:
     token: str
     root: Path
     log: Path
+    proc: Any = None
+    ready: bool = False
 
     def at(self, path: str) -> str:
         sep = "&" if "?" in path else "?"
         return f"{self.url}{path}{sep}token={self.token}"
 
+    def wait_ready(self, timeout: float = 120) -> Server:
+        """Wait until the server answers (at most ``timeout`` s); returns the server."""
+        deadline = time.monotonic() + timeout
+        while not self.ready:
+            try:
+                with urllib.request.urlopen(self.at("/api/status"), timeout=2) as r:
+                    json.load(r)
+                self.ready = True
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"jupyter lab did not start:\n{self.log.read_text()[-3000:]}"
+                    ) from None
+                time.sleep(0.3)
+        return self
+
 
 @contextmanager
-def jupyter_lab(root: Path, home: Path, config_dir: Path | None = None) -> Iterator[Server]:
+def jupyter_lab(
+    root: Path, home: Path, config_dir: Path | None = None, *, wait: bool = True
+) -> Iterator[Server]:
     """``jupyter lab`` on a loopback port with a token, its own HOME and Jupyter dirs.
 
     ``config_dir`` becomes the user's Jupyter config directory (for the student settings).
     MPLBACKEND is dropped, as in a student's session (make exports MPLBACKEND=Agg).
+    With ``wait=False`` it returns as soon as the server is launched (it starts while the
+    caller does other work): call ``server.wait_ready()`` before using it.
     """
     port, token = free_port(), os.urandom(16).hex()
     home.mkdir(parents=True, exist_ok=True)
@@ -137,20 +159,10 @@ def jupyter_lab(root: Path, home: Path, config_dir: Path | None = None) -> Itera
         proc = subprocess.Popen(
             argv, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
-    server = Server(f"http://127.0.0.1:{port}", token, root, log)
+    server = Server(f"http://127.0.0.1:{port}", token, root, log, proc)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(server.at("/api/status"), timeout=2) as r:
-                    json.load(r)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"jupyter lab did not start:\n{log.read_text()[-3000:]}"
-                    ) from None
-                time.sleep(0.3)
+        if wait:
+            server.wait_ready()
         yield server
     finally:
         if proc.poll() is None:
