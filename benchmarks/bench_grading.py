@@ -1,7 +1,7 @@
 """Grading throughput: stock nbgrader against ours with 1 and 2 workers, in one run.
 
-The same 40 generated submissions (8 per lesson, all five lessons: perfect, partial and
-broken) are graded three ways:
+The same generated submissions (8 per lesson, every lesson: perfect, partial and broken)
+are graded three ways:
 
 1. stock nbgrader ``autograde`` through its Python API in one process over every student
    (the best a stock user gets: nbgrader imported once, in-process kernels, no sandbox,
@@ -97,6 +97,14 @@ def ours(course: Course, workers: int) -> float:
     return time.perf_counter() - start
 
 
+def grades(course: Course) -> dict[tuple[str, str], tuple[str, tuple[float | None, ...]]]:
+    """Each submission's status and cell scores, as saved."""
+    return {
+        (r.student_id, r.assignment): (r.status, tuple(c.score for c in r.cells))
+        for r in load_all(course.path("results"))
+    }
+
+
 def kernel_start_cost(course: Course) -> float:
     """A sandboxed run of a one-cell notebook: sandbox + executor + kernel start and stop."""
     from autograder.nbgrader_glue.preprocessors import SandboxedExecute
@@ -139,6 +147,12 @@ def main() -> int:
             seconds = fn(course)
             runs[label] = (seconds, course)
             print(f"{label:18s} {seconds:7.1f} s  {60 * n / seconds:6.1f} notebooks/min")
+        one, two = (grades(runs[k][1]) for k in ("ours, 1 worker", "ours, 2 workers"))
+        differ = sorted(k for k in one.keys() | two.keys() if one.get(k) != two.get(k))
+        print(
+            f"same grades at 1 and 2 workers: {'yes' if not differ else 'NO'} "
+            f"({len(one)} submissions; differing: {differ[:5]})"
+        )
         s0 = runs["stock nbgrader"][0]
         for label in ("ours, 1 worker", "ours, 2 workers"):
             print(f"throughput {label} / stock: {s0 / runs[label][0]:.2f}x")

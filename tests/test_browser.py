@@ -15,7 +15,8 @@ import json
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,9 @@ from tests import browser as b
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 LESSONS = release.lessons_in()
 GRADED = "03_linear_layer"  # the lesson graded for the feedback and formgrader tests
+WIDTH = 6  # JupyterLab tabs loading or running at once
+LAB_VIEWPORT = {"width": 1400, "height": 1000}
+FILE_VIEWPORT = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +51,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
     ]
     with tempfile.TemporaryDirectory() as tmp:
         collect.collect(c, samples.write(chosen, Path(tmp)))
-    grade_mod.grade(c, grade_mod.Options(sandboxed=not bwrap.unavailable()))
+    grade_mod.grade(c, grade_mod.Options(sandboxed=not bwrap.unavailable(), workers=2))
     feedback.feedback(c)
     return c
 
@@ -63,31 +67,39 @@ def chrome() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def student_lab(course: Course, tmp_path_factory: pytest.TempPathFactory) -> Iterator[b.Server]:
-    """A student's JupyterLab: each released notebook as released, and filled with the
-    lesson's own solutions."""
+def student_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[b.Server]:
+    """A student's JupyterLab, launched before the course is built (it starts meanwhile;
+    the notebooks arrive with ``student_files``): wait_ready() before use."""
     root = tmp_path_factory.mktemp("student")
-    (root / "blank").mkdir()
-    (root / "solved").mkdir()
-    for name in LESSONS:
-        released = course.path("release", name, f"{name}.ipynb")
-        shutil.copy(released, root / "blank" / released.name)
-        source = answers.read(course.path("source", name, f"{name}.ipynb"))
-        solved = answers.fill(answers.read(released), answers.solutions(source))
-        nbformat.write(solved, root / "solved" / released.name)
     config = root.parent / "student-config"
     student_env.write(config)
     _quiet_lab(config)
-    with b.jupyter_lab(root, root.parent / "student-home", config) as server:
+    with b.jupyter_lab(root, root.parent / "student-home", config, wait=False) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
+def student_files(course: Course, student_lab: b.Server) -> None:
+    """Each released notebook as released (``blank/<lesson>/``, with the files released
+    beside it), and filled with the lesson's own solutions (``solved/<lesson>/``)."""
+    root = student_lab.root
+    for name in LESSONS:
+        released = course.path("release", name, f"{name}.ipynb")
+        blank, solved = root / "blank" / name, root / "solved" / name
+        for folder in (blank, solved):  # each notebook in its own folder, beside its check data
+            shutil.copytree(released.parent, folder)
+        source = answers.read(course.path("source", name, f"{name}.ipynb"))
+        filled = answers.fill(answers.read(released), answers.solutions(source))
+        nbformat.write(filled, solved / released.name)
+
+
+@pytest.fixture(scope="module")
 def instructor_lab(course: Course, tmp_path_factory: pytest.TempPathFactory) -> Iterator[b.Server]:
-    """The instructor's JupyterLab, started in the course directory as the README says."""
+    """The instructor's JupyterLab, started in the course directory as the README says
+    (launched without waiting: wait_ready() before use)."""
     home = tmp_path_factory.mktemp("instructor")
     _quiet_lab(home / ".jupyter")
-    with b.jupyter_lab(course.root, home, home / ".jupyter") as server:
+    with b.jupyter_lab(course.root, home, home / ".jupyter", wait=False) as server:
         yield server
 
 
@@ -100,24 +112,124 @@ def _quiet_lab(config: Path) -> None:
     page.write_text(json.dumps(data))
 
 
-@pytest.fixture
-def lab_page(chrome: Any) -> Iterator[Any]:
-    context = chrome.new_context(viewport={"width": 1400, "height": 1000})
+@pytest.fixture(scope="module")
+def context(chrome: Any) -> Iterator[tuple[Any, b.Offline]]:
+    """One browser context for every page of the module (each page its own tab), with every
+    request off this machine aborted and recorded."""
+    ctx = chrome.new_context(viewport=LAB_VIEWPORT)
     offline = b.Offline()
-    offline.attach(context)
-    page = context.new_page()
-    yield page
-    context.close()
+    offline.attach(ctx)
+    yield ctx, offline
+    ctx.close()
     offline.assert_clean()
 
 
-@pytest.fixture
-def file_page(chrome: Any) -> Iterator[tuple[Any, b.Offline]]:
-    context = chrome.new_context(viewport={"width": 1280, "height": 900})
-    offline = b.Offline()
-    offline.attach(context)
-    yield context.new_page(), offline
-    context.close()
+@dataclass
+class Opened:
+    """A notebook page of the student's JupyterLab, and what it showed as it opened."""
+
+    page: Any
+    error: BaseException | None = None
+    dirty: bool | None = None
+    math: int = 0
+    raw_math: list[str] = field(default_factory=list)
+    menus: list[str] = field(default_factory=list)
+    toolbar: str = ""
+    create_assignment: int = 0
+    dialog: str = ""  # the Validate button's answer
+
+    def ready(self) -> Any:
+        """The page, or the failure of its script (raised in the test that reads it)."""
+        if self.error is not None:
+            raise self.error
+        return self.page
+
+
+def _student_script(opened: Opened, server: b.Server, which: str, name: str) -> b.Script:
+    """Open a released notebook, note what it shows before running, then Run All."""
+    page = opened.page
+    yield from b.open_notebook_script(
+        page, server, f"{which}/{name}/{name}.ipynb", f"{which}-{name}"
+    )
+    opened.dirty = b.is_dirty(page)
+    opened.menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+    opened.toolbar = page.locator(".jp-NotebookPanel-toolbar").inner_text()
+    opened.create_assignment = page.locator("text=Create Assignment").count()
+    if which == "blank":
+        yield from b.lab_math_script(page)
+        opened.math = page.locator(".jp-NotebookPanel mjx-container").count()
+        # (JupyterLab's own table of contents shows headings' TeX raw: not the notebook's doing)
+        opened.raw_math = page.evaluate(b.RAW_MATH_JS, ".jp-NotebookPanel")
+        if name == GRADED:
+            b.screenshot(page, "student-lab")
+    yield from b.run_all_script(page)
+
+
+def _validate_script(opened: Opened, server: b.Server, which: str) -> b.Script:
+    """Open the graded lesson's notebook and press Validate; keep the dialog's text."""
+    page = opened.page
+    yield from b.open_notebook_script(
+        page, server, f"{which}/{GRADED}/{GRADED}.ipynb", f"validate-{which}"
+    )
+    page.locator(".jp-NotebookPanel-toolbar >> text=Validate").click()
+    dialog = page.locator(".jp-Dialog-content")
+    yield from b.until(dialog.count, 30, "the validation dialog")
+    yield from b.until(
+        lambda: "Validating" not in dialog.inner_text(), 300, "the validation to finish"
+    )
+    opened.dialog = dialog.inner_text()
+
+
+@pytest.fixture(scope="module")
+def student_pages(
+    student_lab: b.Server,
+    instructor_lab: b.Server,  # launched first, so that it starts while these pages run
+    student_files: None,
+    context: tuple[Any, b.Offline],
+) -> dict[tuple[str, str], Opened]:
+    """Every released notebook, blank and solved, opened and run in its own tab, and the
+    graded lesson's two notebooks validated: side by side (b.run_together), so kernels
+    start and notebooks run while other pages load. Keys: ("blank"|"solved"|"validate",
+    lesson name or "solved"/"blank")."""
+    ctx, _ = context
+    student_lab.wait_ready()
+    scripts: dict[str, Callable[[], b.Script]] = {}
+    pages: dict[tuple[str, str], Opened] = {}
+
+    def add(key: tuple[str, str], start: Callable[[Opened], b.Script]) -> None:
+        pages[key] = opened = Opened(ctx.new_page())
+        scripts["/".join(key)] = lambda: start(opened)
+
+    # the longest first, so that the last to finish is short
+    add(("validate", "solved"), lambda o: _validate_script(o, student_lab, "solved"))
+    for name in reversed(LESSONS):
+        add(("solved", name), lambda o, n=name: _student_script(o, student_lab, "solved", n))
+    add(("validate", "blank"), lambda o: _validate_script(o, student_lab, "blank"))
+    for name in LESSONS:
+        add(("blank", name), lambda o, n=name: _student_script(o, student_lab, "blank", n))
+    outcome = b.run_together(scripts, width=WIDTH)
+    for key, opened in pages.items():
+        opened.error = outcome["/".join(key)]
+    return pages
+
+
+@pytest.fixture(scope="module")
+def file_pages(course: Course, context: tuple[Any, b.Offline]) -> dict[str, Any]:
+    """The feedback page, the self-study index and every self-study page, each loaded in its
+    own tab at once (MathJax typesets them side by side); the tests wait for it."""
+    ctx, _ = context
+    paths = {
+        "feedback": course.path("feedback", "ada_perfect", GRADED, f"{GRADED}.html"),
+        "index": course.path("self-study", "index.html"),
+    }
+    for name in LESSONS:
+        paths[name] = course.path("self-study", name, f"{name}-solutions.html")
+    pages = {}
+    for key, path in paths.items():
+        page = pages[key] = ctx.new_page()
+        page.set_viewport_size(FILE_VIEWPORT)
+        page.goto(path.as_uri())
+    return pages
 
 
 def _graded_functions(course: Course, name: str) -> list[str]:
@@ -152,78 +264,73 @@ def _figures_in_solutions_page(course: Course, name: str) -> int:
 
 
 def test_students_see_only_the_student_extensions(
-    student_lab: b.Server, instructor_lab: b.Server, lab_page: Any
+    student_pages: dict[tuple[str, str], Opened],
+    student_lab: b.Server,
+    instructor_lab: b.Server,
+    context: tuple[Any, b.Offline],
 ) -> None:
-    b.open_notebook(lab_page, student_lab, f"blank/{GRADED}.ipynb")
-    menus = lab_page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
-    assert "Nbgrader" not in menus, menus
-    toolbar = lab_page.locator(".jp-NotebookPanel-toolbar").inner_text()
-    assert "Validate" in toolbar
-    assert not lab_page.locator("text=Create Assignment").count()
-    b.screenshot(lab_page, "student-lab")
-    lab_page.goto(student_lab.at("/formgrader"))
-    assert "Manage Assignments" not in lab_page.content()
+    opened = student_pages["blank", GRADED]
+    opened.ready()  # (its screenshot "student-lab" was taken as it opened)
+    assert "Nbgrader" not in opened.menus, opened.menus
+    assert "Validate" in opened.toolbar
+    assert not opened.create_assignment
+    page = context[0].new_page()
+    page.goto(student_lab.at("/formgrader"))
+    assert "Manage Assignments" not in page.content()
 
-    lab_page.goto(instructor_lab.at("/lab?reset"))
-    lab_page.wait_for_selector(".lm-MenuBar-itemLabel >> text=Nbgrader", timeout=60_000)
-    b.menu(lab_page, "Nbgrader", "Formgrader")
-    lab_page.wait_for_selector("iframe", timeout=30_000)
-    b.screenshot(lab_page, "instructor-lab")
+    page.goto(instructor_lab.wait_ready().at("/lab?reset"))
+    page.wait_for_selector(".lm-MenuBar-itemLabel >> text=Nbgrader", timeout=120_000)
+    b.menu(page, "Nbgrader", "Formgrader")
+    page.wait_for_selector("iframe", timeout=60_000)
+    b.screenshot(page, "instructor-lab")
+    page.close()
 
 
 @pytest.mark.parametrize("name", LESSONS)
 def test_released_notebook_opens_clean_renders_math_and_diagnoses(
-    name: str, student_lab: b.Server, lab_page: Any
+    name: str, student_pages: dict[tuple[str, str], Opened]
 ) -> None:
-    b.open_notebook(lab_page, student_lab, f"blank/{name}.ipynb")
-    assert not b.is_dirty(lab_page), "a freshly opened released notebook shows as modified"
-    assert b.lab_math(lab_page) > 20
-    # (JupyterLab's own table of contents shows headings' TeX raw: not the notebook's doing)
-    assert lab_page.evaluate(b.RAW_MATH_JS, ".jp-NotebookPanel") == []
-    b.run_all(lab_page)
-    errors = b.outputs_text(lab_page, "application/vnd.jupyter.stderr")
+    opened = student_pages["blank", name]
+    page = opened.ready()
+    assert opened.dirty is False, "a freshly opened released notebook shows as modified"
+    assert opened.math > 20
+    assert opened.raw_math == []
+    errors = b.outputs_text(page, "application/vnd.jupyter.stderr")
     assert errors, "a blank notebook raised nothing"
     assert "is not implemented yet" in errors[0], errors[0][-600:]
-    first = lab_page.locator(
+    first = page.locator(
         '.jp-NotebookPanel .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
     ).first
     b.centre(first)
-    b.screenshot(lab_page, f"lab-{name}-blank-diagnosis")
+    b.screenshot(page, f"lab-{name}-blank-diagnosis")
 
 
 @pytest.mark.parametrize("name", LESSONS)
 def test_the_lessons_own_solutions_pass_every_stage_with_figures(
-    name: str, course: Course, student_lab: b.Server, lab_page: Any
+    name: str, course: Course, student_pages: dict[tuple[str, str], Opened]
 ) -> None:
-    b.open_notebook(lab_page, student_lab, f"solved/{name}.ipynb")
-    b.run_all(lab_page)
-    assert b.outputs_text(lab_page, "application/vnd.jupyter.stderr") == []
-    text = "\n".join(b.outputs_text(lab_page))
+    page = student_pages["solved", name].ready()
+    assert b.outputs_text(page, "application/vnd.jupyter.stderr") == []
+    text = "\n".join(b.outputs_text(page))
     functions = _graded_functions(course, name)
     for fn in functions:
         assert re.search(rf"{fn}: passed on \d+ cases", text), fn
     assert "ok     values" in text
-    figures = lab_page.locator(".jp-NotebookPanel .jp-RenderedImage img").count()
+    figures = page.locator(".jp-NotebookPanel .jp-RenderedImage img").count()
     assert figures == _figures_in_solutions_page(course, name) > 0
-    b.centre(lab_page.locator(".jp-NotebookPanel .jp-RenderedImage img").last)
-    b.screenshot(lab_page, f"lab-{name}-solved-figure")
-    passed = lab_page.locator(".jp-NotebookPanel .jp-OutputArea-output", has_text="passed on")
+    b.centre(page.locator(".jp-NotebookPanel .jp-RenderedImage img").last)
+    b.screenshot(page, f"lab-{name}-solved-figure")
+    passed = page.locator(".jp-NotebookPanel .jp-OutputArea-output", has_text="passed on")
     b.centre(passed.first)
-    b.screenshot(lab_page, f"lab-{name}-solved-stages")
+    b.screenshot(page, f"lab-{name}-solved-stages")
 
 
 @pytest.mark.parametrize("which", ["solved", "blank"])
-def test_validate_button(which: str, student_lab: b.Server, lab_page: Any) -> None:
-    b.open_notebook(lab_page, student_lab, f"{which}/{GRADED}.ipynb")
-    lab_page.locator(".jp-NotebookPanel-toolbar >> text=Validate").click()
-    dialog = lab_page.locator(".jp-Dialog-content")
-    dialog.wait_for(timeout=30_000)
-    lab_page.wait_for_function(
-        "!document.querySelector('.jp-Dialog-content').innerText.includes('Validating')",
-        timeout=120_000,
-    )
-    text = dialog.inner_text()
-    b.screenshot(lab_page, f"lab-validate-{which}")
+def test_validate_button(which: str, student_pages: dict[tuple[str, str], Opened]) -> None:
+    opened = student_pages["validate", which]
+    page = opened.ready()
+    text = opened.dialog
+    b.screenshot(page, f"lab-validate-{which}")
     if which == "solved":
         assert "Success" in text, text
     else:
@@ -235,25 +342,28 @@ def test_validate_button(which: str, student_lab: b.Server, lab_page: Any) -> No
 
 
 def test_formgrader_lists_the_lessons_and_opens_a_submission(
-    instructor_lab: b.Server, lab_page: Any
+    instructor_lab: b.Server, context: tuple[Any, b.Offline]
 ) -> None:
-    lab_page.goto(instructor_lab.at("/formgrader/manage_assignments"))
-    lab_page.wait_for_selector(f"text={GRADED}", timeout=30_000)
-    listed = lab_page.locator("body").inner_text()
+    page = context[0].new_page()
+    page.goto(instructor_lab.wait_ready().at("/formgrader/manage_assignments"))
+    page.wait_for_selector(f"text={GRADED}", timeout=60_000)
+    listed = page.locator("body").inner_text()
     for name in LESSONS:
         assert name in listed
-    b.screenshot(lab_page, "formgrader-assignments")
-    lab_page.goto(instructor_lab.at(f"/formgrader/gradebook/{GRADED}/{GRADED}"))
-    lab_page.wait_for_selector("a.name-hidden >> text=Submission #", timeout=30_000)
-    b.screenshot(lab_page, "formgrader-submissions")
+    b.screenshot(page, "formgrader-assignments")
+    page.goto(instructor_lab.at(f"/formgrader/gradebook/{GRADED}/{GRADED}"))
+    page.wait_for_selector("a.name-hidden >> text=Submission #", timeout=60_000)
+    b.screenshot(page, "formgrader-submissions")
     # names are hidden by default ("Submission #n"); open the perfect student's
-    href = lab_page.locator("a.name-shown", has_text="ada_perfect").get_attribute("href")
-    lab_page.goto(instructor_lab.at(href))
-    lab_page.wait_for_selector("#notebook", timeout=30_000)
-    _typeset(lab_page)
-    assert lab_page.locator(".MathJax, .MathJax_Display").count() > 20
-    assert lab_page.evaluate(b.RAW_MATH_JS) == []
-    b.screenshot(lab_page, "formgrader-submission")
+    href = page.locator("a.name-shown", has_text="ada_perfect").get_attribute("href")
+    page.goto(instructor_lab.at(href))
+    page.wait_for_selector("#notebook", timeout=60_000)
+    _typeset(page)
+    assert page.locator(".MathJax, .MathJax_Display").count() > 20
+    assert page.evaluate(b.RAW_MATH_JS) == []
+    b.screenshot(page, "formgrader-submission")
+    page.close()
+    context[1].assert_clean()
 
 
 # -- pages opened as files, no network ---------------------------------------------------------
@@ -261,21 +371,15 @@ def test_formgrader_lists_the_lessons_and_opens_a_submission(
 
 def _typeset(page: Any) -> None:
     """Wait until MathJax 2 has typeset the page."""
-    page.wait_for_function("window.MathJax && MathJax.isReady", timeout=30_000)
+    page.wait_for_function("window.MathJax && MathJax.isReady", timeout=120_000)
     page.evaluate("() => new Promise(done => MathJax.Hub.Queue(() => done(true)))")
 
 
-def _open_file(page: Any, path: Path) -> None:
-    page.goto(path.as_uri())
-    _typeset(page)
-
-
 def test_feedback_page_renders_math_and_figures_offline(
-    course: Course, file_page: tuple[Any, b.Offline]
+    course: Course, file_pages: dict[str, Any], context: tuple[Any, b.Offline]
 ) -> None:
-    page, offline = file_page
-    html = course.path("feedback", "ada_perfect", GRADED, f"{GRADED}.html")
-    _open_file(page, html)
+    page = file_pages["feedback"]
+    _typeset(page)
     assert page.locator(".MathJax, .MathJax_Display").count() > 20
     assert page.evaluate(b.RAW_MATH_JS) == []
     assert page.locator("img[src^='data:image/png']").count() > 0, _figure_cells(course)
@@ -283,14 +387,14 @@ def test_feedback_page_renders_math_and_figures_offline(
     b.screenshot(page, "feedback-top")
     b.centre(page.locator("img[src^='data:image/png']").first)
     b.screenshot(page, "feedback-figure")
-    offline.assert_clean()
+    context[1].assert_clean()
 
 
 def test_self_study_index_is_the_course_map_offline(
-    course: Course, file_page: tuple[Any, b.Offline]
+    file_pages: dict[str, Any], context: tuple[Any, b.Offline]
 ) -> None:
-    page, offline = file_page
-    _open_file(page, course.path("self-study", "index.html"))
+    page = file_pages["index"]
+    _typeset(page)
     rows = page.locator("tbody tr")
     assert rows.count() == len(LESSONS)
     for name in LESSONS:
@@ -298,15 +402,15 @@ def test_self_study_index_is_the_course_map_offline(
         assert page.locator(f"a[href='{name}/{name}.ipynb']").count() == 1
     assert page.evaluate(b.RAW_MATH_JS) == []
     b.screenshot(page, "site-index", full_page=True)
-    offline.assert_clean()
+    context[1].assert_clean()
 
 
 @pytest.mark.parametrize("name", LESSONS)
 def test_self_study_page_offline_math_figures_and_solution_toggles(
-    name: str, course: Course, file_page: tuple[Any, b.Offline]
+    name: str, course: Course, file_pages: dict[str, Any], context: tuple[Any, b.Offline]
 ) -> None:
-    page, offline = file_page
-    _open_file(page, course.path("self-study", name, f"{name}-solutions.html"))
+    page = file_pages[name]
+    _typeset(page)
     assert page.locator(".MathJax, .MathJax_Display").count() > 20
     assert page.evaluate(b.RAW_MATH_JS) == []
     figures = page.locator("img[src^='data:image/png']")
@@ -331,4 +435,4 @@ def test_self_study_page_offline_math_figures_and_solution_toggles(
     _typeset(page)
     b.centre(first, "start")
     b.screenshot(page, f"site-{name}-solution-open")
-    offline.assert_clean()
+    context[1].assert_clean()

@@ -77,6 +77,38 @@ def remove_private_courses() -> None:
         shutil.rmtree(_PRIVATE.popitem()[1][1], ignore_errors=True)
 
 
+def _scratch_gradebooks() -> None:
+    """No ``fsync`` for the private courses' gradebooks (SQLite ``synchronous=OFF``, journal
+    in memory). Each is a scratch copy that lives only while this process grades: nothing
+    is read back from it after the task (scores come back by value), so durability buys
+    nothing, and nbgrader commits some fifty times per notebook (each a disk flush, slow on
+    a busy disk). The course's own gradebook, written by the coordinator, keeps SQLite's
+    defaults. Registered once per process; applies only to databases inside a private
+    course."""
+    global _SCRATCH_HOOKED
+    if _SCRATCH_HOOKED:
+        return
+    import sqlite3
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    def connect(dbapi_connection: object, record: object) -> None:
+        if not isinstance(dbapi_connection, sqlite3.Connection):
+            return
+        row = dbapi_connection.execute("PRAGMA database_list").fetchone()
+        file = Path(row[2]) if row and row[2] else None
+        if file is not None and any(root in file.parents for _, root in _PRIVATE.values()):
+            dbapi_connection.execute("PRAGMA synchronous=OFF")
+            dbapi_connection.execute("PRAGMA journal_mode=MEMORY")
+
+    event.listen(Engine, "connect", connect)
+    _SCRATCH_HOOKED = True
+
+
+_SCRATCH_HOOKED = False
+
+
 def _private_course(task: Task) -> Path:
     """A course of this process's own with ``task.assignment`` released from its source:
     from the template gradebook the task carries, or else by generating it here."""
@@ -120,6 +152,7 @@ def run_task(task: Task) -> TaskResult:
 def _run_task(task: Task) -> TaskResult:
     options = replace(task.options, uid=worker_uid(task))
     root = _private_course(task)
+    _scratch_gradebooks()
     name, student = task.assignment, task.student
     if task.checks is not None:  # read by the kernel's check() (see SandboxedExecute)
         (root / "grading-checks").mkdir(exist_ok=True)
@@ -140,9 +173,8 @@ def _run_task(task: Task) -> TaskResult:
         if not run.get("success") or not graded.exists():
             out.reason = nbg.failure_reason(run)
             return out
-        scores = nbg.notebook_scores(nbg.sqlite_url(root), name, name, student)
+        scores, out.comments = nbg.notebook_results(nbg.sqlite_url(root), name, name, student)
         out.grades = {gid: s.auto_score for gid, s in scores.items()}
-        out.comments = nbg.notebook_comments(nbg.sqlite_url(root), name, name, student)
         out.autograded = graded.read_bytes()
         if task.seed is not None:
             nb = nbformat.reads(out.autograded.decode("utf-8"), as_version=4)

@@ -96,11 +96,26 @@ def ensure_alembic_on_path() -> None:
         os.environ["PATH"] = bin_dir + os.pathsep + path
 
 
+def reuse_alembic_version() -> None:
+    """Ask ``alembic`` for nbgrader's schema version once per process, not once per new
+    gradebook: nbgrader runs ``alembic heads`` in a subprocess each time it creates one (a
+    Python start and the alembic and SQLAlchemy imports, seconds on a busy machine; release
+    creates one per lesson for the grading templates). The answer depends only on the
+    installed nbgrader, so remembering it changes nothing else."""
+    import functools
+
+    import nbgrader.api
+
+    if not hasattr(nbgrader.api.get_alembic_version, "cache_info"):
+        nbgrader.api.get_alembic_version = functools.cache(nbgrader.api.get_alembic_version)
+
+
 def open_api(course: Path, db_url: str | None = None, extra: Config | None = None) -> NbGraderAPI:
     """An ``NbGraderAPI`` for the course, quiet, with the course config."""
     from nbgrader.apps import NbGraderAPI
 
     ensure_alembic_on_path()
+    reuse_alembic_version()
     course.mkdir(parents=True, exist_ok=True)
     return NbGraderAPI(config=load_config(course, db_url, extra))
 
@@ -122,14 +137,28 @@ def notebook_scores(
     db_url: str, assignment: str, notebook: str, student: str
 ) -> dict[str, CellScore]:
     """Every graded cell's score for one student's notebook (empty if not graded)."""
+    return notebook_results(db_url, assignment, notebook, student)[0]
+
+
+def notebook_comments(
+    db_url: str, assignment: str, notebook: str, student: str
+) -> dict[str, str | None]:
+    """nbgrader's automatic comments ("No response.") per solution cell."""
+    return notebook_results(db_url, assignment, notebook, student)[1]
+
+
+def notebook_results(
+    db_url: str, assignment: str, notebook: str, student: str
+) -> tuple[dict[str, CellScore], dict[str, str | None]]:
+    """:func:`notebook_scores` and :func:`notebook_comments` from one gradebook connection."""
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(db_url) as gb:
         try:
             nb = gb.find_submission_notebook(notebook, assignment, student)
         except MissingEntry:
-            return {}
-        return {
+            return {}, {}
+        scores = {
             g.name: CellScore(
                 g.name,
                 g.score,
@@ -141,20 +170,7 @@ def notebook_scores(
             )
             for g in nb.grades
         }
-
-
-def notebook_comments(
-    db_url: str, assignment: str, notebook: str, student: str
-) -> dict[str, str | None]:
-    """nbgrader's automatic comments ("No response.") per solution cell."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    with Gradebook(db_url) as gb:
-        try:
-            nb = gb.find_submission_notebook(notebook, assignment, student)
-        except MissingEntry:
-            return {}
-        return {c.name: c.auto_comment for c in nb.comments}
+        return scores, {c.name: c.auto_comment for c in nb.comments}
 
 
 @contextmanager

@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import nbformat
@@ -83,11 +84,35 @@ def release(
         _set_deadline(course, name, policy.deadline(name))
         write_grading_template(course, name)
         write_grading_checks(course, name)
-        if self_study:
-            write_self_study(course, name, execute=execute_solutions)
-        if progress:
+        if progress and not self_study:
             progress(name)
+    if self_study:
+        write_self_study_all(course, names, execute=execute_solutions, progress=progress)
     return names
+
+
+def write_self_study_all(
+    course: Course,
+    names: list[str],
+    *,
+    execute: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> None:
+    """:func:`write_self_study` for each lesson, one kernel per core at a time (each lesson
+    runs in a kernel of its own, so they run side by side), then the course map once."""
+    folder = course.path("self-study")
+    folder.mkdir(parents=True, exist_ok=True)
+    mathjax.install(folder)  # before the lessons, which share it
+    jobs = max(1, min(len(names), os.cpu_count() or 1))
+    with ThreadPoolExecutor(jobs, thread_name_prefix="self-study") as pool:
+        futures = {
+            pool.submit(write_self_study, course, n, execute=execute, index=False): n for n in names
+        }
+        for future in as_completed(futures):
+            future.result()
+            if progress:
+                progress(futures[future])
+    site.write_index(folder)
 
 
 def write_source(course: Course, name: str, due: Callable[[str], bool] | None = None) -> Path:
@@ -175,9 +200,11 @@ def _set_deadline(course: Course, name: str, deadline: object) -> None:
         gb.update_or_create_assignment(name, duedate=due)
 
 
-def write_self_study(course: Course, name: str, *, execute: bool = True) -> Path:
+def write_self_study(
+    course: Course, name: str, *, execute: bool = True, index: bool = True
+) -> Path:
     """Student notebook (building blocks provided) and its check data, plus the lesson with
-    worked solutions (HTML) for self-learners.
+    worked solutions (HTML) for self-learners; with ``index``, the course map too.
 
     The solutions page is the source notebook, hidden tests removed, executed with the
     inline matplotlib backend (whatever ``MPLBACKEND`` the caller has, so every figure is
@@ -213,5 +240,6 @@ def write_self_study(course: Course, name: str, *, execute: bool = True) -> Path
         resources={"course_nav": site.lesson_nav(name, lessons_in())},
     )
     target = safe_html.write_page(out / f"{name}-solutions.html", html)
-    site.write_index(out.parent)
+    if index:
+        site.write_index(out.parent)
     return target

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,9 +41,17 @@ def chromium() -> str:
 
 
 def centre(locator: Any, block: str = "center") -> None:
-    """Scroll an element to the middle (or ``block``) of its container, for a screenshot."""
-    locator.evaluate(f"e => e.scrollIntoView({{block: '{block}'}})")
-    locator.page.wait_for_timeout(300)
+    """Scroll an element to the middle (or ``block``) of its container, for a screenshot:
+    again until it stays put (JupyterLab renders the cells that come into view as it
+    scrolls, which moves what was centred)."""
+    last = None
+    for _ in range(20):
+        locator.evaluate(f"e => e.scrollIntoView({{block: '{block}'}})")
+        locator.page.wait_for_timeout(150)
+        top = locator.evaluate("e => Math.round(e.getBoundingClientRect().top)")
+        if top == last:
+            return
+        last = top
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
@@ -87,18 +95,40 @@ class Server:
     token: str
     root: Path
     log: Path
+    proc: Any = None
+    ready: bool = False
 
     def at(self, path: str) -> str:
         sep = "&" if "?" in path else "?"
         return f"{self.url}{path}{sep}token={self.token}"
 
+    def wait_ready(self, timeout: float = 120) -> Server:
+        """Wait until the server answers (at most ``timeout`` s); returns the server."""
+        deadline = time.monotonic() + timeout
+        while not self.ready:
+            try:
+                with urllib.request.urlopen(self.at("/api/status"), timeout=2) as r:
+                    json.load(r)
+                self.ready = True
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"jupyter lab did not start:\n{self.log.read_text()[-3000:]}"
+                    ) from None
+                time.sleep(0.3)
+        return self
+
 
 @contextmanager
-def jupyter_lab(root: Path, home: Path, config_dir: Path | None = None) -> Iterator[Server]:
+def jupyter_lab(
+    root: Path, home: Path, config_dir: Path | None = None, *, wait: bool = True
+) -> Iterator[Server]:
     """``jupyter lab`` on a loopback port with a token, its own HOME and Jupyter dirs.
 
     ``config_dir`` becomes the user's Jupyter config directory (for the student settings).
     MPLBACKEND is dropped, as in a student's session (make exports MPLBACKEND=Agg).
+    With ``wait=False`` it returns as soon as the server is launched (it starts while the
+    caller does other work): call ``server.wait_ready()`` before using it.
     """
     port, token = free_port(), os.urandom(16).hex()
     home.mkdir(parents=True, exist_ok=True)
@@ -129,20 +159,10 @@ def jupyter_lab(root: Path, home: Path, config_dir: Path | None = None) -> Itera
         proc = subprocess.Popen(
             argv, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
-    server = Server(f"http://127.0.0.1:{port}", token, root, log)
+    server = Server(f"http://127.0.0.1:{port}", token, root, log, proc)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(server.at("/api/status"), timeout=2) as r:
-                    json.load(r)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"jupyter lab did not start:\n{log.read_text()[-3000:]}"
-                    ) from None
-                time.sleep(0.3)
+        if wait:
+            server.wait_ready()
         yield server
     finally:
         if proc.poll() is None:
@@ -176,24 +196,101 @@ RAW_MATH_JS = r"""
 """
 
 
-def open_notebook(page: Any, server: Server, path: str) -> None:
+# -- pages driven side by side ----------------------------------------------------------------
+
+#: A page's script: a generator that yields whenever it waits for the page, so that one
+#: thread (Playwright's sync API is single-threaded) can drive many pages at once.
+Script = Iterator[None]
+
+
+def until(check: Callable[[], object], timeout: float, what: str) -> Script:
+    """Wait (yielding) until ``check()`` is true; TimeoutError naming ``what`` past ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout:.0f} s for {what}")
+        yield
+
+
+def pause(seconds: float) -> Script:
+    """Let ``seconds`` pass (yielding: the other pages go on meanwhile)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        yield
+
+
+def run_together(
+    scripts: dict[str, Callable[[], Script]], width: int = 6, poll: float = 0.2
+) -> dict[str, BaseException | None]:
+    """Run the scripts side by side, at most ``width`` at a time (in the order given), each
+    advanced in turn every ``poll`` seconds; returns each one's exception (None: it finished).
+    One script failing does not stop the others."""
+    waiting = list(scripts.items())[::-1]
+    running: dict[str, Script] = {}
+    outcome: dict[str, BaseException | None] = {}
+    while waiting or running:
+        while waiting and len(running) < width:
+            key, start = waiting.pop()
+            running[key] = start()
+        for key, script in list(running.items()):
+            try:
+                next(script)
+            except StopIteration:
+                running.pop(key)
+                outcome[key] = None
+            except Exception as exc:  # reported by the test that reads this page
+                outcome[key] = exc
+                running.pop(key)
+        if running:
+            time.sleep(poll)
+    return outcome
+
+
+def drive(script: Script) -> None:
+    """Run one script to its end (a single page)."""
+    error = run_together({"page": lambda: script}, width=1)["page"]
+    if error is not None:
+        raise error
+
+
+def notebook_url(server: Server, path: str, workspace: str) -> str:
+    """``path`` opened in a fresh JupyterLab workspace of its own (pages side by side)."""
+    return server.at(f"/lab/workspaces/{workspace}/tree/{path}?reset")
+
+
+def open_notebook_script(page: Any, server: Server, path: str, workspace: str = "w") -> Script:
     """Open ``path`` in a fresh workspace and wait for its kernel to be idle."""
-    page.goto(server.at(f"/lab/tree/{path}?reset"))
-    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
-    page.wait_for_selector("#jp-main-statusbar >> text=Idle", timeout=60_000)
-    page.wait_for_timeout(1000)  # what JupyterLab changes on open arrives with the kernel
+    page.goto(notebook_url(server, path, workspace), wait_until="commit")
+    yield from until(
+        lambda: (
+            page.locator(".jp-NotebookPanel .jp-Cell").count()
+            and page.locator("#jp-main-statusbar >> text=Idle").count()
+        ),
+        180,
+        f"{path} to open with an idle kernel",
+    )
+    yield from pause(1.0)  # what JupyterLab changes on open arrives with the kernel
+
+
+def open_notebook(page: Any, server: Server, path: str) -> None:
+    drive(open_notebook_script(page, server, path))
 
 
 def is_dirty(page: Any) -> bool:
     return bool(page.locator(".lm-TabBar-tab.jp-mod-dirty").count())
 
 
+LAB_MATH = "document.querySelectorAll('.jp-NotebookPanel mjx-container').length"
+
+
+def lab_math_script(page: Any) -> Iterator[None]:
+    """Wait until the open notebook shows typeset formulas (JupyterLab's MathJax 3)."""
+    yield from until(lambda: page.evaluate(LAB_MATH), 60, "typeset math in the notebook")
+
+
 def lab_math(page: Any) -> int:
     """Typeset formulas in the open notebook (JupyterLab's MathJax 3), after it settles."""
-    page.wait_for_function(
-        "document.querySelectorAll('.jp-NotebookPanel mjx-container').length > 0",
-        timeout=30_000,
-    )
+    drive(lab_math_script(page))
     return int(page.locator(".jp-NotebookPanel mjx-container").count())
 
 
@@ -202,24 +299,30 @@ def menu(page: Any, top: str, item: str) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
 
 
-def run_all(page: Any, timeout: float = 180) -> None:
-    """Run > Run All Cells, then wait until no cell is queued and the kernel is idle."""
+BUSY_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-InputPrompt')]
+                   .some(p => p.textContent.includes('*'))"""
+
+
+def run_all_script(page: Any, timeout: float = 300) -> Script:
+    """Run > Run All Cells, then wait until no cell is queued and the kernel is idle (three
+    looks in a row, 0.4 s apart)."""
     menu(page, "Run", "Run All Cells")
     deadline = time.monotonic() + timeout
-    page.wait_for_timeout(500)
+    yield from pause(0.5)
     quiet = 0
     while quiet < 3:
         busy = (
-            page.evaluate(
-                """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-InputPrompt')]
-                   .some(p => p.textContent.includes('*'))"""
-            )
+            page.evaluate(BUSY_JS)
             or not page.locator("#jp-main-statusbar", has_text="Idle").count()
         )
         quiet = 0 if busy else quiet + 1
         if time.monotonic() > deadline:
             raise TimeoutError("the notebook was still running")
-        page.wait_for_timeout(400)
+        yield from pause(0.4)
+
+
+def run_all(page: Any, timeout: float = 300) -> None:
+    drive(run_all_script(page, timeout))
 
 
 def outputs_text(page: Any, mime: str = "") -> list[str]:
