@@ -5,7 +5,6 @@ message for a graded function that returns its own objects, and judges that only
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,8 @@ from autograder.lessons import answers
 from autograder.sandbox.base import Unsandboxed
 from backprop_ref.specs import LESSONS
 from backprop_ref.specs.core import check_function
-from tests.lessons import ROOT, expect_scores, make_course, mutants, source_path
+from tests import lesson_suite as suite
+from tests.lessons import expect_scores, make_course, mutants, source_path
 from tests.test_mutants import VERIFY_SEEDS, _with
 
 LESSON = LESSONS["06_autodiff"]
@@ -27,8 +27,6 @@ HIDDEN_ONLY = [
     for fn, kinds in TABLE.items()
     for desc in kinds.get("hidden_only", {})
 ]
-SPEC_DIR = ROOT / "backprop_ref" / "specs" / "l06_autodiff"
-CARD_MODULE = ROOT / "kit" / "backprop_kit" / "specs" / "l06_autodiff.py"
 
 
 def test_enough_mutants_of_every_kind() -> None:
@@ -108,32 +106,12 @@ def test_returning_tensors_gets_a_message_that_says_what_to_return() -> None:
 
 
 def test_judges_only_compare() -> None:
-    """The judging side (the kit's card module) imports numpy and the kit's comparison
-    tools, never the answers (nothing from backprop_ref)."""
-    allowed = {
-        "__future__",
-        "collections.abc",
-        "typing",
-        "numpy",
-        "backprop_kit.cards",
-        "backprop_kit.gradcheck",
-        "backprop_kit.harness",
-        "backprop_kit.judging",
-        "backprop_kit.verdicts",
-    }
-    tree = ast.parse(CARD_MODULE.read_text(encoding="utf-8"))
-    imported = {
-        node.module if isinstance(node, ast.ImportFrom) else alias.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        for alias in node.names
-    }
-    assert imported <= allowed, imported - allowed
+    """The judging side (the kit's card module) never imports the answers."""
+    suite.assert_judges_only_compare(LESSON.name)
 
 
 def test_every_module_of_the_spec_is_short() -> None:
-    for path in [*SPEC_DIR.glob("*.py"), CARD_MODULE]:
-        assert len(path.read_text(encoding="utf-8").splitlines()) <= 300, path.name
+    suite.assert_modules_short(LESSON.name)
 
 
 @pytest.mark.slow

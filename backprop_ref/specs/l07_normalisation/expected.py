@@ -20,7 +20,7 @@ from backprop_ref.normalisation import (
 )
 from backprop_ref.specs.core import Case
 from backprop_ref.specs.l07_normalisation import words
-from backprop_ref.specs.l07_normalisation.slopes import directional_slopes
+from backprop_ref.specs.slopes import directional_slopes
 
 Expected = dict[str, Any]
 

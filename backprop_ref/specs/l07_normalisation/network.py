@@ -15,7 +15,7 @@ from backprop_ref.layers import linear_backward, linear_forward, relu_forward
 from backprop_ref.losses import softmax_cross_entropy
 from backprop_ref.normalisation import NETWORK_KEYS, batchnorm_forward, bn_network
 from backprop_ref.specs.core import Case
-from backprop_ref.specs.l07_normalisation.slopes import directional_slopes
+from backprop_ref.specs.slopes import directional_slopes
 
 BN_DIRECT = (
     "the gradients of a network whose batch-norm backward is gamma / std * dL/da alone "

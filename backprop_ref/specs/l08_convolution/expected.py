@@ -16,7 +16,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from backprop_ref.convolution import conv_backward, conv_forward, conv_output_shape, pad_images
 from backprop_ref.specs.core import Case
 from backprop_ref.specs.l08_convolution import words
-from backprop_ref.specs.l08_convolution.slopes import directional_slopes
+from backprop_ref.specs.slopes import directional_slopes
 
 Expected = dict[str, Any]
 

@@ -21,7 +21,7 @@ from backprop_ref.convolution import (
 )
 from backprop_ref.specs.core import Case
 from backprop_ref.specs.l08_convolution import words
-from backprop_ref.specs.l08_convolution.slopes import directional_slopes
+from backprop_ref.specs.slopes import directional_slopes
 
 #: route(window, dy) -> the window's share of the gradient, shape (size, size)
 Route = Callable[[Any, float], Any]
