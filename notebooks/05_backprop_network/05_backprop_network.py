@@ -489,21 +489,6 @@ def cache_size(sizes, N):
 
 
 # %% [markdown]
-# The parameters of a network do not depend on the batch; the cache grows linearly with
-# $N$. Which one dominates training memory for the warm-up network? Run the cell.
-
-# %%
-n_params = sum(v.size for v in params_demo.values())
-for batch in (1, 32, 300, 4096):
-    print(f"N = {batch:>4}: cache {cache_size([2, 64, 64, 3], batch):>9,} floats, "
-          f"parameters {n_params:,}")
-
-# %% [markdown]
-# From a batch of a few dozen examples on, the activations outweigh the weights. This is
-# one reason why training needs far more memory than using a trained network: a
-# prediction can forget each activation as soon as the next layer has read it, training
-# must keep them all until the backward pass comes back down.
-#
 # ## 4. The forward pass
 #
 # **Exercise.** Write `mlp_forward(x, params)`. It returns the scores $z^K$ and the
@@ -568,6 +553,23 @@ check("cache_size", cache_size, mlp_forward=mlp_forward)
 ### BEGIN HIDDEN TESTS
 check("cache_size", cache_size, mlp_forward=mlp_forward, hidden=True)
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# Back to part 3's question, now that `cache_size` is tested: the parameters of a network
+# do not depend on the batch, the cache grows linearly with $N$. Which one dominates
+# training memory for the warm-up network? Run the cell.
+
+# %%
+n_params = sum(v.size for v in params_demo.values())
+for batch in (1, 32, 300, 4096):
+    print(f"N = {batch:>4}: cache {cache_size([2, 64, 64, 3], batch):>9,} floats, "
+          f"parameters {n_params:,}")
+
+# %% [markdown]
+# From a batch of a few dozen examples on, the activations outweigh the weights. This is
+# one reason why training needs far more memory than using a trained network: a
+# prediction can forget each activation as soon as the next layer has read it, training
+# must keep them all until the backward pass comes back down.
 
 # %% [markdown]
 # ## 5. The backward pass
