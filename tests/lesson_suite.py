@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.grading.extract import extract
 from autograder.grading.tasks import TaskResult
 from autograder.grading.verify import verify
 from autograder.lessons import answers
@@ -23,7 +22,7 @@ from autograder.stages.grade import combine
 from backprop_kit.harness import dumps, loads
 from backprop_ref.specs import LESSONS
 from backprop_ref.specs.core import check_function
-from tests.lessons import make_course, mutants, source_path
+from tests.lessons import make_course, mutants, solution_namespace
 
 ROOT = Path(__file__).resolve().parents[1]
 VERIFY_SEEDS = (20261126, 7, 11, 12345)
@@ -51,14 +50,7 @@ def card_module(lesson: str) -> Path:
 
 def namespace(lesson: str, source: str | None = None) -> dict[str, Any]:
     """The solution notebook's definitions (as verification extracts them), plus a mutant."""
-    nb = answers.read(source_path(lesson))
-    code = [
-        (str(i), answers.solution_text(c.source))
-        for i, c in enumerate(nb.cells)
-        if c.cell_type == "code"
-    ]
-    ns: dict[str, Any] = {}
-    exec(compile(extract(code).source, f"<{lesson} solutions>", "exec"), ns)
+    ns = solution_namespace(lesson)
     if source is not None:
         exec(compile(source, "<mutant>", "exec"), ns)
     return ns

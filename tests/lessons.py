@@ -10,6 +10,7 @@ import nbformat
 from traitlets.config import Config
 
 from autograder.course import Course as CourseDir
+from autograder.grading.extract import extract
 from autograder.lessons import answers, samples
 from autograder.nbgrader_glue import nbg
 from autograder.stages import release
@@ -22,6 +23,20 @@ NOTEBOOKS = ROOT / "notebooks"
 
 def source_path(lesson: str) -> Path:
     return NOTEBOOKS / lesson / f"{lesson}.ipynb"
+
+
+def solution_namespace(lesson: str) -> dict[str, Any]:
+    """The answer key's functions: the definitions of the lesson's source notebook, as
+    verification extracts them."""
+    nb = answers.read(source_path(lesson))
+    code = [
+        (str(i), answers.solution_text(c.source))
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+    ]
+    ns: dict[str, Any] = {}
+    exec(compile(extract(code).source, f"<{lesson} solutions>", "exec"), ns)
+    return ns
 
 
 def mutants(lesson: str) -> dict[str, dict[str, dict[str, str]]]:

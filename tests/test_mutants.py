@@ -13,25 +13,15 @@ from typing import Any
 
 import pytest
 
-from autograder.grading.extract import extract
 from autograder.lessons import answers
 from backprop_ref.specs import LESSONS, Spec
 from backprop_ref.specs.core import check_function
-from tests.lessons import expect_scores, make_course, mutants, source_path
+from tests.lessons import expect_scores, make_course, mutants, solution_namespace
 
 VERIFY_SEEDS = (20261126, 7)
 
 
-def _solution_namespace(lesson: str) -> dict[str, Any]:
-    nb = answers.read(source_path(lesson))
-    code = [
-        (str(i), answers.solution_text(c.source))
-        for i, c in enumerate(nb.cells)
-        if c.cell_type == "code"
-    ]
-    ns: dict[str, Any] = {}
-    exec(compile(extract(code).source, f"<{lesson} solutions>", "exec"), ns)
-    return ns
+_solution_namespace = solution_namespace
 
 
 def _with(lesson: str, source: str) -> dict[str, Any]:

@@ -35,11 +35,11 @@ import numpy as np
 import pytest
 
 from autograder.course import Course
-from autograder.grading.extract import extract
 from autograder.lessons import answers
 from autograder.nbgrader_glue import nbg
 from autograder.stages import release as release_mod
 from backprop_ref.specs import LESSONS, VISIBLE_SEED
+from tests.lessons import solution_namespace
 
 pytestmark = pytest.mark.slow
 
@@ -131,15 +131,7 @@ def notebook_callables(nb: nbformat.NotebookNode, label: str) -> dict[str, Calla
 
 def solutions(lesson: str) -> dict[str, Any]:
     """The answer key's functions: the definitions of the lesson's source notebook."""
-    nb = answers.read(ROOT / "notebooks" / lesson / f"{lesson}.ipynb")
-    code = [
-        (str(i), answers.solution_text(c.source))
-        for i, c in enumerate(nb.cells)
-        if c.cell_type == "code"
-    ]
-    ns: dict[str, Any] = {}
-    exec(compile(extract(code).source, f"<{lesson} solutions>", "exec"), ns)
-    return ns
+    return solution_namespace(lesson)
 
 
 @contextlib.contextmanager
