@@ -1,11 +1,11 @@
 """The self-study site: every lesson as a page with its worked solutions behind toggles, the
 student notebooks to download, and an index with the course map; usable offline.
 
-``release`` writes it into ``course/self-study/`` (:func:`write_index` after each lesson's
-page, :func:`autograder.stages.release.write_self_study`); ``make site`` (``python -m
-autograder.commands.site``) builds the same into ``site/`` from a temporary course, so it
-needs no course directory. The course map is read from the lessons themselves (their title, numbered
-sections, graded cells and points), never written by hand.
+``release`` writes it into ``course/self-study/`` (every lesson's page, then
+:func:`write_index` once: :func:`autograder.stages.release.write_self_study_all`);
+``make site`` (``python -m autograder.commands.site``) builds the same into ``site/`` from a
+temporary course, so it needs no course directory. The course map is read from the lessons
+themselves (their title, numbered sections, graded cells and points), never written by hand.
 
 Layout::
 

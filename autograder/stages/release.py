@@ -105,9 +105,7 @@ def write_self_study_all(
     mathjax.install(folder)  # before the lessons, which share it
     jobs = max(1, min(len(names), os.cpu_count() or 1))
     with ThreadPoolExecutor(jobs, thread_name_prefix="self-study") as pool:
-        futures = {
-            pool.submit(write_self_study, course, n, execute=execute, index=False): n for n in names
-        }
+        futures = {pool.submit(write_self_study, course, n, execute=execute): n for n in names}
         for future in as_completed(futures):
             future.result()
             if progress:
@@ -200,11 +198,9 @@ def _set_deadline(course: Course, name: str, deadline: object) -> None:
         gb.update_or_create_assignment(name, duedate=due)
 
 
-def write_self_study(
-    course: Course, name: str, *, execute: bool = True, index: bool = True
-) -> Path:
+def write_self_study(course: Course, name: str, *, execute: bool = True) -> Path:
     """Student notebook (building blocks provided) and its check data, plus the lesson with
-    worked solutions (HTML) for self-learners; with ``index``, the course map too.
+    worked solutions (HTML) for self-learners (the course map: :func:`write_self_study_all`).
 
     The solutions page is the source notebook, hidden tests removed, executed with the
     inline matplotlib backend (whatever ``MPLBACKEND`` the caller has, so every figure is
@@ -239,7 +235,4 @@ def write_self_study(
         safe_html.clean_notebook(nb),
         resources={"course_nav": site.lesson_nav(name, lessons_in())},
     )
-    target = safe_html.write_page(out / f"{name}-solutions.html", html)
-    if index:
-        site.write_index(out.parent)
-    return target
+    return safe_html.write_page(out / f"{name}-solutions.html", html)
