@@ -52,7 +52,7 @@ def make_submissions(course: Course, folder: Path) -> int:
         perfect = nbformat.writes(answers.fill(rel, sols)).encode()
         notebooks += [perfect] * 3
         for which in range(3):
-            wrong = samples._mistakes(lesson, which, ROOT)
+            wrong = samples._mistakes(lesson, which)
             filled = {**sols, **{f"sol_{fn}": src for fn, src in wrong.items()}}
             notebooks.append(nbformat.writes(answers.fill(rel, filled)).encode())
         notebooks.append(perfect[: len(perfect) // 3])  # truncated: not JSON

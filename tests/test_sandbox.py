@@ -9,7 +9,10 @@ back; every process ends with the command. Plus the parts that read what comes b
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import struct
 import subprocess
 import sys
 import textwrap
@@ -470,3 +473,27 @@ def test_kernel_death_flood_and_timeouts() -> None:
     assert "after" in cells[2]
     assert "the kernel died" in cells[3] and "kernel died in an earlier cell" in cells[4]
     assert no_process_left()
+
+
+@needs_bwrap
+@pytest.mark.slow
+def test_grading_kernel_is_an_ordinary_kernel_without_its_debugger() -> None:
+    """The grading kernel starts without loading debugpy (kernel_exec.LAUNCH), yet the
+    student's code sees an ordinary kernel: the notebook's folder on the path, debugpy
+    importable, and figures drawn once at their own size (no tight bounding box)."""
+    cells = _execute(
+        [
+            "import sys\nprint('debugger loaded:', 'debugpy' in sys.modules)",
+            "import debugpy\nprint('debugpy', bool(debugpy.__version__))",
+            "print('' in sys.path or __import__('os').getcwd() in sys.path)",
+            "%matplotlib inline\nimport matplotlib.pyplot as plt\n"
+            "fig = plt.figure(figsize=(4, 2), dpi=50)\nplt.plot([0, 1])\nplt.show()",
+        ],
+        cell_timeout=30,
+        notebook_timeout=60,
+    )
+    assert "debugger loaded: False" in cells[0], cells[0]
+    assert "debugpy True" in cells[1], cells[1]
+    assert "True" in cells[2], cells[2]
+    png = base64.b64decode(json.loads(cells[3])[0]["data"]["image/png"])
+    assert struct.unpack(">II", png[16:24]) == (200, 100)  # 4 x 2 inches at 50 dpi, uncut
