@@ -1,7 +1,8 @@
 """Stock nbgrader autograde over every student and lesson in one process (no sandbox, no
 verification, nothing of ours imported): the peer that bench_grading.py measures against.
 
-Usage: ``python benchmarks/stock_nbgrader.py COURSE_DIR``; prints the seconds spent grading.
+Usage: ``python benchmarks/stock_nbgrader.py COURSE_DIR [LESSON...]`` (default: every
+released lesson); prints the seconds spent grading.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from nbgrader.apps import NbGraderAPI
 from traitlets.config import Config
 
 
-def main(course: Path) -> None:
+def main(course: Path, only: list[str]) -> None:
     config = Config()
     config.CourseDirectory.root = str(course)
     config.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}"
     config.NbGraderAPI.log_level = "ERROR"
     logging.getLogger().setLevel(logging.ERROR)
     api = NbGraderAPI(config=config)
-    lessons = sorted(p.name for p in (course / "release").iterdir())
+    lessons = only or sorted(p.name for p in (course / "release").iterdir())
     students = sorted(p.name for p in (course / "submitted").iterdir())
     start = time.perf_counter()
     for lesson in lessons:
@@ -33,4 +34,4 @@ def main(course: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]).resolve())
+    main(Path(sys.argv[1]).resolve(), sys.argv[2:])

@@ -16,6 +16,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,19 +42,43 @@ FILE_VIEWPORT = {"width": 1280, "height": 900}
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
-    """All lessons released (with the self-study site); two submissions of one lesson graded."""
+    """All lessons released; the graded submissions and the self-study site come later
+    (``backstage``)."""
     c = Course.at(tmp_path_factory.mktemp("browser") / "course")
-    release.release(c)
+    release.release(c, self_study=False)
+    return c
+
+
+def _grade_two(course: Course) -> None:
+    """Two submissions of the graded lesson (perfect and empty), graded, with feedback."""
     chosen = [
         s
-        for s in samples.samples(c.path("release"), c.path("source"), lessons=[GRADED])
+        for s in samples.samples(course.path("release"), course.path("source"), lessons=[GRADED])
         if s.student in {"ada_perfect", "ben_empty"}
     ]
     with tempfile.TemporaryDirectory() as tmp:
-        collect.collect(c, samples.write(chosen, Path(tmp)))
-    grade_mod.grade(c, grade_mod.Options(sandboxed=not bwrap.unavailable(), workers=2))
-    feedback.feedback(c)
-    return c
+        collect.collect(course, samples.write(chosen, Path(tmp)))
+    grade_mod.grade(course, grade_mod.Options(sandboxed=not bwrap.unavailable(), workers=2))
+    feedback.feedback(course)
+
+
+@pytest.fixture(scope="module")
+def backstage(course: Course) -> Iterator[dict[str, Future[None]]]:
+    """The instructor's side of the course, made in a thread while the browser opens and
+    runs the student's notebooks (time the browser spends mostly waiting): first the two
+    graded submissions with their feedback ("graded"), then the self-study site ("site"),
+    as ``release`` writes it. A test that needs one waits for it, and fails with its error.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="backstage") as pool:
+        yield {
+            "graded": pool.submit(_grade_two, course),
+            "site": pool.submit(release.write_self_study_all, course, LESSONS),
+        }
+
+
+def _ready(backstage: dict[str, Future[None]], *parts: str) -> None:
+    for part in parts:
+        backstage[part].result(timeout=900)
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +207,7 @@ def _validate_script(opened: Opened, server: b.Server, which: str) -> b.Script:
 
 @pytest.fixture(scope="module")
 def student_pages(
+    backstage: dict[str, Future[None]],  # started first: it runs while these pages do
     student_lab: b.Server,
     instructor_lab: b.Server,  # launched first, so that it starts while these pages run
     student_files: None,
@@ -214,9 +240,12 @@ def student_pages(
 
 
 @pytest.fixture(scope="module")
-def file_pages(course: Course, context: tuple[Any, b.Offline]) -> dict[str, Any]:
+def file_pages(
+    course: Course, backstage: dict[str, Future[None]], context: tuple[Any, b.Offline]
+) -> dict[str, Any]:
     """The feedback page, the self-study index and every self-study page, each loaded in its
     own tab at once (MathJax typesets them side by side); the tests wait for it."""
+    _ready(backstage, "graded", "site")
     ctx, _ = context
     paths = {
         "feedback": course.path("feedback", "ada_perfect", GRADED, f"{GRADED}.html"),
@@ -342,8 +371,9 @@ def test_validate_button(which: str, student_pages: dict[tuple[str, str], Opened
 
 
 def test_formgrader_lists_the_lessons_and_opens_a_submission(
-    instructor_lab: b.Server, context: tuple[Any, b.Offline]
+    instructor_lab: b.Server, backstage: dict[str, Future[None]], context: tuple[Any, b.Offline]
 ) -> None:
+    _ready(backstage, "graded")
     page = context[0].new_page()
     page.goto(instructor_lab.wait_ready().at("/formgrader/manage_assignments"))
     page.wait_for_selector(f"text={GRADED}", timeout=60_000)

@@ -45,9 +45,9 @@ def centre(locator: Any, block: str = "center") -> None:
     again until it stays put (JupyterLab renders the cells that come into view as it
     scrolls, which moves what was centred)."""
     last = None
-    for _ in range(20):
+    for _ in range(12):
         locator.evaluate(f"e => e.scrollIntoView({{block: '{block}'}})")
-        locator.page.wait_for_timeout(150)
+        locator.page.wait_for_timeout(100)
         top = locator.evaluate("e => Math.round(e.getBoundingClientRect().top)")
         if top == last:
             return
