@@ -6,7 +6,7 @@ loopback port with a token: a student's JupyterLab (the student settings of
 the first diagnosis (blank notebook) or every stage passed (the lesson's own solutions), and
 validates; an instructor's JupyterLab in the course directory shows formgrader. The
 feedback and self-study pages are opened as files with every request off this machine
-aborted. Each test saves a screenshot in tests/browser/screenshots/ (git-ignored).
+aborted. Screenshots go to tests/browser/screenshots/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ from tests import browser as b
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 LESSONS = release.lessons_in()
 GRADED = "03_linear_layer"  # the lesson graded for the feedback and formgrader tests
-WIDTH = 6  # JupyterLab tabs loading or running at once
+WIDTH = 6  # JupyterLab tabs loading or running at once, in all
+DRIVERS = 3  # threads, each driving a browser of its own with WIDTH / DRIVERS tabs
+OUTPUT = ".jp-NotebookPanel .jp-OutputArea-output"
 LAB_VIEWPORT = {"width": 1400, "height": 1000}
 FILE_VIEWPORT = {"width": 1280, "height": 900}
 
@@ -153,7 +155,7 @@ def context(chrome: Any) -> Iterator[tuple[Any, b.Offline]]:
 class Opened:
     """A notebook page of the student's JupyterLab, and what it showed as it opened."""
 
-    page: Any
+    page: Any = None  # while its script runs (in a browser of its thread; closed after)
     error: BaseException | None = None
     dirty: bool | None = None
     math: int = 0
@@ -162,16 +164,23 @@ class Opened:
     toolbar: str = ""
     create_assignment: int = 0
     dialog: str = ""  # the Validate button's answer
+    stderr: list[str] = field(default_factory=list)  # after Run All: the red outputs
+    outputs: list[str] = field(default_factory=list)  # every output's text
+    figures: int = 0  # images shown
 
-    def ready(self) -> Any:
-        """The page, or the failure of its script (raised in the test that reads it)."""
+    def ready(self) -> Opened:
+        """What the page showed, or the failure of its script (raised in the test)."""
         if self.error is not None:
             raise self.error
-        return self.page
+        return self
 
 
-def _student_script(opened: Opened, server: b.Server, which: str, name: str) -> b.Script:
-    """Open a released notebook, note what it shows before running, then Run All."""
+def _student_script(
+    opened: Opened, server: b.Server, which: str, name: str, graded: list[str] | None = None
+) -> b.Script:
+    """Open a released notebook, note what it shows before running, then Run All; a solved
+    notebook's run is over once the checks of its ``graded`` functions have all said
+    "passed" (or one said what is wrong), however late the page shows the last outputs."""
     page = opened.page
     yield from b.open_notebook_script(
         page, server, f"{which}/{name}/{name}.ipynb", f"{which}-{name}"
@@ -188,6 +197,33 @@ def _student_script(opened: Opened, server: b.Server, which: str, name: str) -> 
         if name == GRADED:
             b.screenshot(page, "student-lab")
     yield from b.run_all_script(page)
+    red = page.locator(f"{OUTPUT}[data-mime-type='application/vnd.jupyter.stderr']")
+    if which == "solved":
+        yield from b.until(
+            lambda: (
+                red.count()
+                or all(
+                    page.locator(OUTPUT, has_text=f"{f}: passed on").count() for f in graded or []
+                )
+            ),
+            120,
+            f"the checks of {name} to show",
+        )
+    opened.stderr = b.outputs_text(page, "application/vnd.jupyter.stderr")
+    opened.outputs = b.outputs_text(page)
+    images = page.locator(".jp-NotebookPanel .jp-RenderedImage img")
+    opened.figures = images.count()
+    if which == "blank" and opened.stderr:  # the first diagnosis, as the student reads it
+        b.centre(red.first)
+        b.screenshot(page, f"lab-{name}-blank-diagnosis")
+    if which == "solved":
+        if opened.figures:
+            b.centre(images.last)
+            b.screenshot(page, f"lab-{name}-solved-figure")
+        passed = page.locator(OUTPUT, has_text="passed on")
+        if passed.count():
+            b.centre(passed.first)
+            b.screenshot(page, f"lab-{name}-solved-stages")
 
 
 def _validate_script(opened: Opened, server: b.Server, which: str) -> b.Script:
@@ -203,40 +239,77 @@ def _validate_script(opened: Opened, server: b.Server, which: str) -> b.Script:
         lambda: "Validating" not in dialog.inner_text(), 300, "the validation to finish"
     )
     opened.dialog = dialog.inner_text()
+    b.screenshot(page, f"lab-validate-{which}")
 
 
 @pytest.fixture(scope="module")
 def student_pages(
     backstage: dict[str, Future[None]],  # started first: it runs while these pages do
+    course: Course,
     student_lab: b.Server,
     instructor_lab: b.Server,  # launched first, so that it starts while these pages run
     student_files: None,
     context: tuple[Any, b.Offline],
 ) -> dict[tuple[str, str], Opened]:
     """Every released notebook, blank and solved, opened and run in its own tab, and the
-    graded lesson's two notebooks validated: side by side (b.run_together), so kernels
-    start and notebooks run while other pages load. Keys: ("blank"|"solved"|"validate",
-    lesson name or "solved"/"blank")."""
-    ctx, _ = context
+    graded lesson's two notebooks validated: side by side (b.run_together, in DRIVERS
+    threads with a browser each), so kernels start and notebooks run while other pages
+    load. Each script keeps what its page showed and takes its screenshots. Keys:
+    ("blank"|"solved"|"validate", lesson name or "solved"/"blank")."""
     student_lab.wait_ready()
-    scripts: dict[str, Callable[[], b.Script]] = {}
+    starts: list[tuple[str, Opened, Callable[[Opened], b.Script]]] = []
     pages: dict[tuple[str, str], Opened] = {}
 
     def add(key: tuple[str, str], start: Callable[[Opened], b.Script]) -> None:
-        pages[key] = opened = Opened(ctx.new_page())
-        scripts["/".join(key)] = lambda: start(opened)
+        pages[key] = Opened()
+        starts.append(("/".join(key), pages[key], start))
 
     # the longest first, so that the last to finish is short
     add(("validate", "solved"), lambda o: _validate_script(o, student_lab, "solved"))
     for name in reversed(LESSONS):
-        add(("solved", name), lambda o, n=name: _student_script(o, student_lab, "solved", n))
+        graded = _graded_functions(course, name)
+        add(
+            ("solved", name),
+            lambda o, n=name, g=graded: _student_script(o, student_lab, "solved", n, g),
+        )
     add(("validate", "blank"), lambda o: _validate_script(o, student_lab, "blank"))
     for name in LESSONS:
         add(("blank", name), lambda o, n=name: _student_script(o, student_lab, "blank", n))
-    outcome = b.run_together(scripts, width=WIDTH)
-    for key, opened in pages.items():
-        opened.error = outcome["/".join(key)]
+    groups = [starts[i::DRIVERS] for i in range(DRIVERS)]
+    with ThreadPoolExecutor(DRIVERS, thread_name_prefix="driver") as pool:
+        outcomes = list(pool.map(lambda g: _drive(g, context[1]), groups))
+    for outcome in outcomes:
+        for key, error in outcome.items():
+            pages[tuple(key.split("/"))].error = error
     return pages
+
+
+def _drive(
+    scripts: list[tuple[str, Opened, Callable[[Opened], b.Script]]], offline: b.Offline
+) -> dict[str, BaseException | None]:
+    """Run ``scripts`` side by side in a browser of this thread's own (Playwright's sync
+    API drives one browser per thread: a call to a page whose renderer is busy, a notebook
+    loading or typesetting, holds up only this thread's pages); its blocked requests are
+    added to ``offline``."""
+    from playwright.sync_api import sync_playwright
+
+    mine = b.Offline()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=b.chromium())
+        try:
+            ctx = browser.new_context(viewport=LAB_VIEWPORT)
+            mine.attach(ctx)
+            runs: dict[str, Callable[[], b.Script]] = {}
+            for key, opened, start in scripts:
+                opened.page = ctx.new_page()
+                runs[key] = lambda o=opened, s=start: s(o)
+            outcome = b.run_together(runs, width=WIDTH // DRIVERS)
+        finally:
+            browser.close()
+            for _, opened, _ in scripts:
+                opened.page = None
+    offline.blocked += mine.blocked
+    return outcome
 
 
 @pytest.fixture(scope="module")
@@ -319,47 +392,33 @@ def test_students_see_only_the_student_extensions(
 def test_released_notebook_opens_clean_renders_math_and_diagnoses(
     name: str, student_pages: dict[tuple[str, str], Opened]
 ) -> None:
-    opened = student_pages["blank", name]
-    page = opened.ready()
+    opened = student_pages["blank", name].ready()
     assert opened.dirty is False, "a freshly opened released notebook shows as modified"
     assert opened.math > 20
     assert opened.raw_math == []
-    errors = b.outputs_text(page, "application/vnd.jupyter.stderr")
-    assert errors, "a blank notebook raised nothing"
-    assert "is not implemented yet" in errors[0], errors[0][-600:]
-    first = page.locator(
-        '.jp-NotebookPanel .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
-    ).first
-    b.centre(first)
-    b.screenshot(page, f"lab-{name}-blank-diagnosis")
+    assert opened.stderr, "a blank notebook raised nothing"
+    assert "is not implemented yet" in opened.stderr[0], opened.stderr[0][-600:]
+    # (screenshot lab-<name>-blank-diagnosis: the first diagnosis, taken by the script)
 
 
 @pytest.mark.parametrize("name", LESSONS)
 def test_the_lessons_own_solutions_pass_every_stage_with_figures(
     name: str, course: Course, student_pages: dict[tuple[str, str], Opened]
 ) -> None:
-    page = student_pages["solved", name].ready()
-    assert b.outputs_text(page, "application/vnd.jupyter.stderr") == []
-    text = "\n".join(b.outputs_text(page))
+    opened = student_pages["solved", name].ready()
+    assert opened.stderr == []
+    text = "\n".join(opened.outputs)
     functions = _graded_functions(course, name)
     for fn in functions:
         assert re.search(rf"{fn}: passed on \d+ cases", text), fn
     assert "ok     values" in text
-    figures = page.locator(".jp-NotebookPanel .jp-RenderedImage img").count()
-    assert figures == _figures_in_solutions_page(course, name) > 0
-    b.centre(page.locator(".jp-NotebookPanel .jp-RenderedImage img").last)
-    b.screenshot(page, f"lab-{name}-solved-figure")
-    passed = page.locator(".jp-NotebookPanel .jp-OutputArea-output", has_text="passed on")
-    b.centre(passed.first)
-    b.screenshot(page, f"lab-{name}-solved-stages")
+    assert opened.figures == _figures_in_solutions_page(course, name) > 0
+    # (screenshots lab-<name>-solved-figure and -solved-stages: taken by the script)
 
 
 @pytest.mark.parametrize("which", ["solved", "blank"])
 def test_validate_button(which: str, student_pages: dict[tuple[str, str], Opened]) -> None:
-    opened = student_pages["validate", which]
-    page = opened.ready()
-    text = opened.dialog
-    b.screenshot(page, f"lab-validate-{which}")
+    text = student_pages["validate", which].ready().dialog  # (screenshot lab-validate-*)
     if which == "solved":
         assert "Success" in text, text
     else:
