@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -178,11 +179,28 @@ def _inbound_folder(machine: Machine, user: str, name: str, files: dict[str, byt
 @pytest.fixture(scope="module")
 def machine() -> Machine:
     m = _machine()
+    opened = _reachable([REPO, Path(sys.prefix)])
     try:
         _scenario(m)
         yield m
     finally:
         shutil.rmtree(m.base, ignore_errors=True)
+        for folder, mode in reversed(opened):
+            folder.chmod(mode)
+
+
+def _reachable(paths: list[Path]) -> list[tuple[Path, int]]:
+    """Let the simulated users reach the course's Python: give "others" the search bit
+    (x, never read) on each folder above ``paths`` that lacks it, as a checkout made inside
+    ``mktemp -d`` (mode 0700) does; returns each changed folder's mode, to put back."""
+    changed: list[tuple[Path, int]] = []
+    for path in paths:
+        for folder in [path, *path.parents]:
+            mode = stat.S_IMODE(folder.stat().st_mode)
+            if not mode & stat.S_IXOTH and folder not in (f for f, _ in changed):
+                folder.chmod(mode | stat.S_IXOTH)
+                changed.append((folder, mode))
+    return changed
 
 
 def _scenario(m: Machine) -> None:

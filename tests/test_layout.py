@@ -13,7 +13,7 @@ PACKAGE = ROOT / "autograder"
 INSIDE = PACKAGE / "sandbox" / "inside"
 #: What each file copied into the sandbox may import (README.md there), beyond the stdlib.
 ALLOWED = {
-    "kernel_exec.py": {"nbformat", "nbclient"},
+    "kernel_exec.py": {"nbformat", "nbclient", "jupyter_client"},
     "runner.py": {"harness"},  # the kit's harness.py, copied beside it
 }
 #: Imports kept inside a function on purpose, for a reason other than a circle.
