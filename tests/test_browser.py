@@ -37,7 +37,6 @@ LESSONS = release.lessons_in()
 GRADED = "03_linear_layer"  # the lesson graded for the feedback and formgrader tests
 WIDTH = 6  # JupyterLab tabs loading or running at once, in all
 DRIVERS = 3  # threads, each driving a browser of its own with WIDTH / DRIVERS tabs
-OUTPUT = ".jp-NotebookPanel .jp-OutputArea-output"
 LAB_VIEWPORT = {"width": 1400, "height": 1000}
 FILE_VIEWPORT = {"width": 1280, "height": 900}
 
@@ -197,19 +196,19 @@ def _student_script(
         if name == GRADED:
             b.screenshot(page, "student-lab")
     yield from b.run_all_script(page)
-    red = page.locator(f"{OUTPUT}[data-mime-type='application/vnd.jupyter.stderr']")
+    red = b.outputs(page, b.STDERR)
     if which == "solved":
         yield from b.until(
             lambda: (
                 red.count()
                 or all(
-                    page.locator(OUTPUT, has_text=f"{f}: passed on").count() for f in graded or []
+                    b.outputs(page).filter(has_text=f"{f}: passed on").count() for f in graded or []
                 )
             ),
             120,
             f"the checks of {name} to show",
         )
-    opened.stderr = b.outputs_text(page, "application/vnd.jupyter.stderr")
+    opened.stderr = b.outputs_text(page, b.STDERR)
     opened.outputs = b.outputs_text(page)
     images = page.locator(".jp-NotebookPanel .jp-RenderedImage img")
     opened.figures = images.count()
@@ -220,7 +219,7 @@ def _student_script(
         if opened.figures:
             b.centre(images.last)
             b.screenshot(page, f"lab-{name}-solved-figure")
-        passed = page.locator(OUTPUT, has_text="passed on")
+        passed = b.outputs(page).filter(has_text="passed on")
         if passed.count():
             b.centre(passed.first)
             b.screenshot(page, f"lab-{name}-solved-stages")

@@ -197,7 +197,7 @@ def _reachable(paths: list[Path]) -> list[tuple[Path, int]]:
     for path in paths:
         for folder in [path, *path.parents]:
             mode = stat.S_IMODE(folder.stat().st_mode)
-            if not mode & stat.S_IXOTH and folder not in (f for f, _ in changed):
+            if not mode & stat.S_IXOTH:  # (a folder changed already has it now)
                 folder.chmod(mode | stat.S_IXOTH)
                 changed.append((folder, mode))
     return changed

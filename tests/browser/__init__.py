@@ -325,8 +325,14 @@ def run_all(page: Any, timeout: float = 300) -> None:
     drive(run_all_script(page, timeout))
 
 
+OUTPUT = ".jp-NotebookPanel .jp-OutputArea-output"
+STDERR = "application/vnd.jupyter.stderr"  # what a red (error) output carries
+
+
+def outputs(page: Any, mime: str = "") -> Any:
+    """The notebook's outputs (of one MIME type, when given), as a locator."""
+    return page.locator(f'{OUTPUT}[data-mime-type="{mime}"]' if mime else OUTPUT)
+
+
 def outputs_text(page: Any, mime: str = "") -> list[str]:
-    sel = ".jp-NotebookPanel .jp-OutputArea-output"
-    if mime:
-        sel += f'[data-mime-type="{mime}"]'
-    return [t for t in page.locator(sel).all_text_contents()]
+    return list(outputs(page, mime).all_text_contents())
