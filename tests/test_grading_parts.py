@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -242,3 +245,33 @@ def test_verify_in_a_subprocess_judges_and_survives_crashes() -> None:
     assert not v["apply_jacobian"].passed and "2 x" in v["apply_jacobian"].message
     assert "not defined" in v["jacobian_shapes"].message
     assert "imported from a module answers may not use" in v["linear_jacobian_W"].message
+
+
+POOL_EXITS = """
+from autograder.grading.workers import LocalPool
+from tests.faults import Faulty
+
+if __name__ == "__main__":
+    pool = LocalPool(1, 60, Faulty())
+    dead = pool.slots[0]
+    dead.process.kill()
+    dead.process.join()
+    dead.inbox.put(b"x" * 4_000_000)  # a task the dead worker never reads: fills the pipe
+    pool._restart(0)
+    pool.close()
+    print("closed")
+"""
+
+
+def test_a_pool_whose_worker_died_unread_still_lets_the_grader_exit(tmp_path: Path) -> None:
+    """A worker that dies before reading its task leaves it in a full pipe; the coordinator
+    must still exit (its queue's feeder thread would otherwise wait for ever at exit)."""
+    script = tmp_path / "pool_exits.py"
+    script.write_text(POOL_EXITS)
+    repo = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    run = subprocess.run(
+        [sys.executable, str(script)], cwd=repo, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "closed"

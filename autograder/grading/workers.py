@@ -143,6 +143,7 @@ class LocalPool:
         old = self.slots[index]
         old.process.kill()
         old.process.join(5)
+        _abandon(old.inbox)
         self.slots[index] = self._spawn(index)
 
     def close(self) -> None:
@@ -153,6 +154,15 @@ class LocalPool:
             slot.process.join(2)
             if slot.process.is_alive():
                 slot.process.kill()
+            if slot.process.exitcode != 0:
+                _abandon(slot.inbox)
+
+
+def _abandon(inbox: Any) -> None:
+    """Drop what a dead worker never read. Its queue's feeder thread would otherwise block
+    on the full pipe (this process holds the reading end too) and hold up our exit."""
+    inbox.cancel_join_thread()
+    inbox.close()
 
 
 def run_local(
