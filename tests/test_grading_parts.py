@@ -275,3 +275,20 @@ def test_a_pool_whose_worker_died_unread_still_lets_the_grader_exit(tmp_path: Pa
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "closed"
+
+
+def test_the_gradebook_schema_version_read_in_process_is_nbgraders_own() -> None:
+    """nbg.alembic_head (read in this process) is what nbgrader's own ``alembic heads``
+    subprocess answers; reuse_alembic_version puts it where nbgrader asks."""
+    import nbgrader.api
+    from nbgrader.dbutil import _temp_alembic_ini
+
+    from autograder.nbgrader_glue import nbg
+
+    alembic = Path(sys.executable).with_name("alembic")
+    with _temp_alembic_ini("sqlite:////tmp/gradebook.db") as ini:
+        heads = subprocess.run([alembic, "-c", ini, "heads"], capture_output=True, text=True)
+    assert heads.returncode == 0, heads.stderr
+    assert heads.stdout.split()[0] == nbg.alembic_head()
+    nbg.reuse_alembic_version()
+    assert nbgrader.api.get_alembic_version() == nbg.alembic_head()
