@@ -19,7 +19,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+import time
+from queue import Empty
+from typing import Any, NoReturn
 
 FORMAT_LIBRARIES = (
     "rfc3987_syntax", "rfc3987", "rfc3986_validator", "rfc3339_validator", "isoduration",
@@ -33,9 +35,11 @@ for _unused in FORMAT_LIBRARIES:
     sys.modules.setdefault(_unused, None)  # type: ignore[arg-type]
 
 import nbformat  # noqa: E402
+from jupyter_client.asynchronous import AsyncKernelClient  # noqa: E402
 from jupyter_client.manager import AsyncKernelManager  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 from nbclient.exceptions import DeadKernelError  # noqa: E402
+from nbclient.util import run_sync  # noqa: E402
 
 #: What ``python -m ipykernel_launcher`` runs, minus the debugger: ipykernel imports debugpy
 #: as it starts (a tenth of a CPU-second per notebook) and a grading run debugs nothing.
@@ -60,6 +64,11 @@ KERNEL_ARGUMENTS = [
 ]
 
 PROBE_TIMEOUT = 5
+
+#: How long the client looks on IOPub for the idle status of its ``kernel_info`` request
+#: before it asks again: the first request is usually answered before IOPub is connected
+#: (zmq retries a connection every 0.1 s), and then its status never comes.
+IOPUB_LOOK = 0.05
 
 
 def error_output(ename: str, evalue: str) -> nbformat.NotebookNode:
@@ -140,8 +149,57 @@ class CappedClient(NotebookClient):  # type: ignore[misc]
         return None
 
 
+class GradingKernelClient(AsyncKernelClient):  # type: ignore[misc]
+    """jupyter_client's client, ready as soon as the kernel has answered one ``kernel_info``
+    request on the shell channel and shown its idle status for it on IOPub.
+
+    jupyter_client's own wait ends by reading IOPub until nothing comes for 0.2 s: a fixed
+    fifth of a second per notebook. Waiting for the idle status of our own request instead
+    proves the same things (the kernel answers; IOPub is connected, so no output of the
+    first cell is lost) and ends at once; a message left over from an earlier request is
+    ignored by nbclient, which keeps only the messages of the cell it runs."""
+
+    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            request = self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                if await self._idle_after(request, min(IOPUB_LOOK, deadline - time.monotonic())):
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+    wait_for_ready = _async_wait_for_ready  # the public name is bound to the base's method
+
+    async def _idle_after(self, request: str, timeout: float) -> bool:
+        """Whether IOPub shows the kernel idle after ``request`` within ``timeout`` s."""
+        until = time.monotonic() + max(timeout, 0.0)
+        while (left := until - time.monotonic()) > 0:
+            try:
+                msg = await self.iopub_channel.get_msg(timeout=left)
+            except Empty:
+                return False
+            parent = msg.get("parent_header", {}).get("msg_id")
+            state = msg.get("content", {}).get("execution_state")
+            if parent == request and state == "idle":
+                return True
+        return False
+
+
 class GradingKernelManager(AsyncKernelManager):  # type: ignore[misc]
-    """The python3 kernel, started by :data:`LAUNCH` instead of ``-m ipykernel_launcher``."""
+    """The python3 kernel, started by :data:`LAUNCH` instead of ``-m ipykernel_launcher``,
+    with :class:`GradingKernelClient` as its client."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.client_factory = GradingKernelClient
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd: list[str] = super().format_kernel_cmd(extra_arguments)
@@ -226,6 +284,18 @@ def kernel_responds(client: NotebookClient, replies: Replies, index: int) -> boo
         client.timeout = saved
 
 
+def end_now(client: NotebookClient) -> NoReturn:
+    """Every record is written: kill the kernel's process group (as jupyter_client's
+    immediate shutdown does) and leave at once. jupyter_client's shutdown would then poll
+    for the kernel's end every 0.1 s; whatever else the kernel started dies with the
+    sandbox's pid namespace."""
+    try:
+        run_sync(client.km.provisioner.kill)()
+    except Exception:  # already gone: nothing left to stop
+        pass
+    os._exit(0)
+
+
 def main(src: str, dst: str, cell_timeout: int, max_cell_bytes: int) -> int:
     nb = nbformat.read(src, as_version=4)
     client = CappedClient(
@@ -277,6 +347,7 @@ def main(src: str, dst: str, cell_timeout: int, max_cell_bytes: int) -> int:
                 )
                 break
         records.write({"done": True})
+        end_now(client)
     return 0
 
 
