@@ -292,3 +292,22 @@ def test_the_gradebook_schema_version_read_in_process_is_nbgraders_own() -> None
     assert heads.stdout.split()[0] == nbg.alembic_head()
     nbg.reuse_alembic_version()
     assert nbgrader.api.get_alembic_version() == nbg.alembic_head()
+
+
+def test_nbgraders_metadata_check_still_rejects_what_it_rejected() -> None:
+    """With its schemas compiled once (nbg.compile_metadata_schemas), nbgrader's cell
+    metadata validator accepts a valid graded cell and rejects a malformed one, as before."""
+    from jsonschema import ValidationError
+    from nbgrader.nbgraderformat import MetadataValidator
+
+    from autograder.nbgrader_glue import nbg
+
+    nbg.compile_metadata_schemas()
+    meta = {"grade": True, "grade_id": "t1", "locked": True, "points": 2, "schema_version": 3}
+    meta |= {"solution": False, "task": False}
+    cell = nbformat.v4.new_code_cell("assert True", metadata={"nbgrader": meta})
+    MetadataValidator().validate_cell(cell)
+    for wrong in ({"points": "two"}, {"grade": "yes"}, {"grade_id": 7}):
+        bad = nbformat.v4.new_code_cell("", metadata={"nbgrader": {**meta, **wrong}})
+        with pytest.raises(ValidationError):
+            MetadataValidator().validate_cell(bad)
