@@ -100,7 +100,8 @@ def student_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[b.Server]:
     config = root.parent / "student-config"
     student_env.write(config)
     _quiet_lab(config)
-    with b.jupyter_lab(root, root.parent / "student-home", config, wait=False) as server:
+    home = root.parent / "student-home"
+    with b.jupyter_lab(root, home, config, wait=False, expose_app=True) as server:
         yield server
 
 
@@ -197,6 +198,8 @@ def _student_script(
             b.screenshot(page, "student-lab")
     yield from b.run_all_script(page)
     red = b.outputs(page, b.STDERR)
+    if which == "blank":  # its first check stops Run All: wait until the page shows it
+        yield from b.until(red.count, 60, f"the first diagnosis in {name} to show")
     if which == "solved":
         yield from b.until(
             lambda: (
@@ -239,6 +242,8 @@ def _validate_script(opened: Opened, server: b.Server, which: str) -> b.Script:
     )
     opened.dialog = dialog.inner_text()
     b.screenshot(page, f"lab-validate-{which}")
+    page.keyboard.press("Escape")  # the dialog closed, as the student would
+    yield from b.until(lambda: not dialog.count(), 30, "the validation dialog to close")
 
 
 @pytest.fixture(scope="module")
@@ -250,10 +255,11 @@ def student_pages(
     student_files: None,
     context: tuple[Any, b.Offline],
 ) -> dict[tuple[str, str], Opened]:
-    """Every released notebook, blank and solved, opened and run in its own tab, and the
-    graded lesson's two notebooks validated: side by side (b.run_together, in DRIVERS
-    threads with a browser each), so kernels start and notebooks run while other pages
-    load. Each script keeps what its page showed and takes its screenshots. Keys:
+    """Every released notebook, blank and solved, opened and run, and the graded lesson's
+    two notebooks validated: in WIDTH tabs side by side (DRIVERS threads with a browser
+    each), so kernels start and notebooks run while other tabs load; each tab loads
+    JupyterLab once and opens its notebooks one after another, as a student moves from
+    lesson to lesson. Each script keeps what its page showed and takes its screenshots. Keys:
     ("blank"|"solved"|"validate", lesson name or "solved"/"blank")."""
     student_lab.wait_ready()
     starts: list[tuple[str, Opened, Callable[[Opened], b.Script]]] = []
@@ -286,29 +292,52 @@ def student_pages(
 def _drive(
     scripts: list[tuple[str, Opened, Callable[[Opened], b.Script]]], offline: b.Offline
 ) -> dict[str, BaseException | None]:
-    """Run ``scripts`` side by side in a browser of this thread's own (Playwright's sync
-    API drives one browser per thread: a call to a page whose renderer is busy, a notebook
-    loading or typesetting, holds up only this thread's pages); its blocked requests are
-    added to ``offline``."""
+    """Run ``scripts`` in a browser of this thread's own, in WIDTH / DRIVERS tabs side by
+    side, each tab one script after another: JupyterLab loads once per tab and opens the
+    next notebook in place of the last (Playwright's sync API drives one browser per
+    thread: a call to a page whose renderer is busy holds up only this thread's tabs); its
+    blocked requests are added to ``offline``."""
     from playwright.sync_api import sync_playwright
 
     mine = b.Offline()
+    width = WIDTH // DRIVERS
+    outcome: dict[str, BaseException | None] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=b.chromium())
         try:
             ctx = browser.new_context(viewport=LAB_VIEWPORT)
             mine.attach(ctx)
-            runs: dict[str, Callable[[], b.Script]] = {}
-            for key, opened, start in scripts:
-                opened.page = ctx.new_page()
-                runs[key] = lambda o=opened, s=start: s(o)
-            outcome = b.run_together(runs, width=WIDTH // DRIVERS)
+            tabs: dict[str, Callable[[], b.Script]] = {}
+            for i in range(min(width, len(scripts))):
+                page, share = ctx.new_page(), scripts[i::width]
+                tabs[f"tab{i}"] = lambda p=page, s=share: _one_by_one(p, s, outcome)
+            for error in b.run_together(tabs, width=width).values():
+                if error is not None:  # outside any script: every unfinished one failed
+                    for key, _, _ in scripts:
+                        outcome.setdefault(key, error)
         finally:
             browser.close()
-            for _, opened, _ in scripts:
-                opened.page = None
     offline.blocked += mine.blocked
     return outcome
+
+
+def _one_by_one(
+    page: Any,
+    scripts: list[tuple[str, Opened, Callable[[Opened], b.Script]]],
+    outcome: dict[str, BaseException | None],
+) -> b.Script:
+    """The scripts one after another in ``page``, each one's failure kept in ``outcome``
+    (the page is then left, so that the next one loads JupyterLab afresh)."""
+    for key, opened, start in scripts:
+        opened.page = page
+        try:
+            yield from start(opened)
+            outcome[key] = None
+        except Exception as exc:  # reported by the test that reads this page
+            outcome[key] = exc
+            page.goto("about:blank")
+        finally:
+            opened.page = None
 
 
 @pytest.fixture(scope="module")

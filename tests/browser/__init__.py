@@ -121,14 +121,21 @@ class Server:
 
 @contextmanager
 def jupyter_lab(
-    root: Path, home: Path, config_dir: Path | None = None, *, wait: bool = True
+    root: Path,
+    home: Path,
+    config_dir: Path | None = None,
+    *,
+    wait: bool = True,
+    expose_app: bool = False,
 ) -> Iterator[Server]:
     """``jupyter lab`` on a loopback port with a token, its own HOME and Jupyter dirs.
 
     ``config_dir`` becomes the user's Jupyter config directory (for the student settings).
     MPLBACKEND is dropped, as in a student's session (make exports MPLBACKEND=Agg).
     With ``wait=False`` it returns as soon as the server is launched (it starts while the
-    caller does other work): call ``server.wait_ready()`` before using it.
+    caller does other work): call ``server.wait_ready()`` before using it. With
+    ``expose_app`` the page's JupyterLab is ``window.jupyterapp``, so that one page can open
+    notebook after notebook (:func:`open_notebook_script`) instead of loading JupyterLab anew.
     """
     port, token = free_port(), os.urandom(16).hex()
     home.mkdir(parents=True, exist_ok=True)
@@ -155,6 +162,8 @@ def jupyter_lab(
     ]  # fmt: skip
     if os.geteuid() == 0:
         argv.append("--allow-root")
+    if expose_app:
+        argv.append("--LabApp.expose_app_in_browser=True")
     with log.open("wb") as out:
         proc = subprocess.Popen(
             argv, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -258,9 +267,34 @@ def notebook_url(server: Server, path: str, workspace: str) -> str:
     return server.at(f"/lab/workspaces/{workspace}/tree/{path}?reset")
 
 
+#: Close every document of the page's JupyterLab, unsaved (as if discarded) and with its
+#: kernel shut down; resolves once they are gone. (Only with ``expose_app``.)
+CLOSE_ALL_JS = """async () => {
+  const app = window.jupyterapp;
+  for (const w of [...app.shell.widgets('main')]) {
+    if (w.sessionContext) { await w.sessionContext.shutdown(); }
+    if (w.context && w.context.model) { w.context.model.dirty = false; }
+    w.close();
+  }
+}"""
+
+HAS_APP_JS = "() => Boolean(window.jupyterapp && window.jupyterapp.shell)"
+
+
 def open_notebook_script(page: Any, server: Server, path: str, workspace: str = "w") -> Script:
-    """Open ``path`` in a fresh workspace and wait for its kernel to be idle."""
-    page.goto(notebook_url(server, path, workspace), wait_until="commit")
+    """Open ``path`` and wait for its kernel to be idle: in a fresh workspace, or, in a page
+    that shows JupyterLab already (a server with ``expose_app``), in place of the notebooks
+    open there (closed unsaved, their kernels shut down), without loading JupyterLab again."""
+    if page.url.startswith(server.url) and page.evaluate(HAS_APP_JS):
+        page.evaluate(CLOSE_ALL_JS)
+        yield from until(
+            lambda: not page.locator(".jp-NotebookPanel").count(), 30, "the notebooks to close"
+        )
+        page.evaluate(
+            "p => { window.jupyterapp.commands.execute('docmanager:open', {path: p}); }", path
+        )
+    else:
+        page.goto(notebook_url(server, path, workspace), wait_until="commit")
     yield from until(
         lambda: (
             page.locator(".jp-NotebookPanel .jp-Cell").count()
