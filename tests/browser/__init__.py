@@ -42,16 +42,24 @@ def chromium() -> str:
 
 def centre(locator: Any, block: str = "center") -> None:
     """Scroll an element to the middle (or ``block``) of its container, for a screenshot:
-    again until it stays put (JupyterLab renders the cells that come into view as it
-    scrolls, which moves what was centred)."""
+    again until it stays put inside the window (JupyterLab renders the cells that come into
+    view as it scrolls, which moves what was centred)."""
     last = None
     for _ in range(12):
         locator.evaluate(f"e => e.scrollIntoView({{block: '{block}'}})")
         locator.page.wait_for_timeout(100)
-        top = locator.evaluate("e => Math.round(e.getBoundingClientRect().top)")
-        if top == last:
+        top = locator.evaluate(IN_VIEW_TOP_JS)
+        if top is not None and top == last:
             return
         last = top
+
+
+#: The element's top in the window, or null while it is outside the window (a cell that
+#: JupyterLab has not drawn yet sits off screen).
+IN_VIEW_TOP_JS = """e => {
+  const top = Math.round(e.getBoundingClientRect().top);
+  return top >= 0 && top < window.innerHeight ? top : null;
+}"""
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
