@@ -98,8 +98,10 @@ def ensure_alembic_on_path() -> None:
         os.environ["PATH"] = bin_dir + os.pathsep + path
 
 
+@functools.cache
 def alembic_head() -> str:
-    """nbgrader's gradebook schema version (alembic's head revision), read in this process."""
+    """nbgrader's gradebook schema version (alembic's head revision), read in this process
+    (once: it depends only on the installed nbgrader)."""
     from alembic.script import ScriptDirectory
     from nbgrader.dbutil import ALEMBIC_DIR
 
@@ -117,11 +119,7 @@ def reuse_alembic_version() -> None:
     nbgrader; ``tests/test_grading_parts.py`` checks it against nbgrader's own."""
     import nbgrader.api
 
-    if nbgrader.api.get_alembic_version is not _cached_alembic_head:
-        nbgrader.api.get_alembic_version = _cached_alembic_head
-
-
-_cached_alembic_head = functools.cache(alembic_head)
+    nbgrader.api.get_alembic_version = alembic_head
 
 
 class CompiledSchemas:
@@ -152,8 +150,10 @@ def compile_metadata_schemas() -> None:
     """nbgrader's cell-metadata validators use :class:`CompiledSchemas` (this process)."""
     from nbgrader.nbgraderformat import common
 
-    if not isinstance(common.jsonschema, CompiledSchemas):
-        common.jsonschema = CompiledSchemas()  # type: ignore[assignment]
+    common.jsonschema = _METADATA_SCHEMAS  # type: ignore[assignment]
+
+
+_METADATA_SCHEMAS = CompiledSchemas()
 
 
 def open_api(course: Path, db_url: str | None = None, extra: Config | None = None) -> NbGraderAPI:
