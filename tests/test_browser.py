@@ -2,9 +2,9 @@
 
 Debian's Chromium, driven by Playwright, against a ``jupyter lab`` server started here on a
 loopback port with a token: a student's JupyterLab (the student settings of
-``autograder.commands.student_env``) opens each released notebook, renders its math, runs it, shows
-the first diagnosis (blank notebook) or every stage passed (the lesson's own solutions), and
-validates; an instructor's JupyterLab in the course directory shows formgrader. The
+``autograder.commands.student_env``) opens each released notebook, renders its math, runs it
+and shows the first diagnosis; then, with the lesson's own answers typed in, shows every stage
+passed; and validates; an instructor's JupyterLab in the course directory shows formgrader. The
 feedback and self-study pages are opened as files with every request off this machine
 aborted. Screenshots go to tests/browser/screenshots/ (git-ignored).
 """
@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -108,16 +109,22 @@ def student_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[b.Server]:
 @pytest.fixture(scope="module")
 def student_files(course: Course, student_lab: b.Server) -> None:
     """Each released notebook as released (``blank/<lesson>/``, with the files released
-    beside it), and filled with the lesson's own solutions (``solved/<lesson>/``)."""
+    beside it), and the graded lesson's filled with its own solutions (``solved/<GRADED>/``,
+    for the Validate button: it reads the notebook from disk)."""
     root = student_lab.root
     for name in LESSONS:
         released = course.path("release", name, f"{name}.ipynb")
-        blank, solved = root / "blank" / name, root / "solved" / name
-        for folder in (blank, solved):  # each notebook in its own folder, beside its check data
-            shutil.copytree(released.parent, folder)
-        source = answers.read(course.path("source", name, f"{name}.ipynb"))
-        filled = answers.fill(answers.read(released), answers.solutions(source))
-        nbformat.write(filled, solved / released.name)
+        shutil.copytree(released.parent, root / "blank" / name)  # beside its check data
+    released = course.path("release", GRADED, f"{GRADED}.ipynb")
+    solved = root / "solved" / GRADED
+    shutil.copytree(released.parent, solved)
+    filled = answers.fill(answers.read(released), _solutions(course, GRADED))
+    nbformat.write(filled, solved / released.name)
+
+
+def _solutions(course: Course, name: str) -> dict[str, str]:
+    """grade_id -> the lesson's own answer, for each of its solution cells."""
+    return answers.solutions(answers.read(course.path("source", name, f"{name}.ipynb")))
 
 
 @pytest.fixture(scope="module")
@@ -153,10 +160,9 @@ def context(chrome: Any) -> Iterator[tuple[Any, b.Offline]]:
 
 @dataclass
 class Opened:
-    """A notebook page of the student's JupyterLab, and what it showed as it opened."""
+    """What a notebook page of the student's JupyterLab showed, at one point of its script."""
 
-    page: Any = None  # while its script runs (in a browser of its thread; closed after)
-    error: BaseException | None = None
+    error: BaseException | None = None  # the script's failure (raised in the test)
     dirty: bool | None = None
     math: int = 0
     raw_math: list[str] = field(default_factory=list)
@@ -175,62 +181,73 @@ class Opened:
         return self
 
 
-def _student_script(
-    opened: Opened, server: b.Server, which: str, name: str, graded: list[str] | None = None
+def _lesson_script(
+    page: Any,
+    blank: Opened,
+    solved: Opened,
+    server: b.Server,
+    name: str,
+    solutions: dict[str, str],
 ) -> b.Script:
-    """Open a released notebook, note what it shows before running, then Run All; a solved
-    notebook's run is over once the checks of its ``graded`` functions have all said
-    "passed" (or one said what is wrong), however late the page shows the last outputs."""
-    page = opened.page
-    yield from b.open_notebook_script(
-        page, server, f"{which}/{name}/{name}.ipynb", f"{which}-{name}"
-    )
-    opened.dirty = b.is_dirty(page)
-    opened.menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
-    opened.toolbar = page.locator(".jp-NotebookPanel-toolbar").inner_text()
-    opened.create_assignment = page.locator("text=Create Assignment").count()
-    if which == "blank":
-        yield from b.lab_math_script(page)
-        opened.math = page.locator(".jp-NotebookPanel mjx-container").count()
-        # (JupyterLab's own table of contents shows headings' TeX raw: not the notebook's doing)
-        opened.raw_math = page.evaluate(b.RAW_MATH_JS, ".jp-NotebookPanel")
-        if name == GRADED:
-            b.screenshot(page, "student-lab")
+    """A student's way through a lesson: open the released notebook and note what it shows
+    before running; Run All, and read the first diagnosis (``blank``); then type the lesson's
+    own answers into its solution cells, clear the outputs and Run All again, until the
+    checks of every graded function have said "passed" (or one said what is wrong), however
+    late the page shows the last outputs (``solved``)."""
+    path = f"blank/{name}/{name}.ipynb"
+    yield from b.open_notebook_script(page, server, path, f"blank-{name}")
+    blank.dirty = b.is_dirty(page)
+    blank.menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+    blank.toolbar = page.locator(".jp-NotebookPanel-toolbar").inner_text()
+    blank.create_assignment = page.locator("text=Create Assignment").count()
+    yield from b.lab_math_script(page)
+    blank.math = page.locator(".jp-NotebookPanel mjx-container").count()
+    # (JupyterLab's own table of contents shows headings' TeX raw: not the notebook's doing)
+    blank.raw_math = page.evaluate(b.RAW_MATH_JS, ".jp-NotebookPanel")
+    if name == GRADED:
+        b.screenshot(page, "student-lab")
     yield from b.run_all_script(page)
     red = b.outputs(page, b.STDERR)
-    if which == "blank":  # its first check stops Run All: wait until the page shows it
-        yield from b.until(red.count, 60, f"the first diagnosis in {name} to show")
-    if which == "solved":
-        yield from b.until(
-            lambda: (
-                red.count()
-                or all(
-                    b.outputs(page).filter(has_text=f"{f}: passed on").count() for f in graded or []
-                )
-            ),
-            120,
-            f"the checks of {name} to show",
-        )
-    opened.stderr = b.outputs_text(page, b.STDERR)
-    opened.outputs = b.outputs_text(page)
-    images = page.locator(".jp-NotebookPanel .jp-RenderedImage img")
-    opened.figures = images.count()
-    if which == "blank" and opened.stderr:  # the first diagnosis, as the student reads it
+    # Run All stops at the first check that fails: wait until the page shows it
+    yield from b.until(red.count, 60, f"the first diagnosis in {name} to show")
+    _read_outputs(page, blank)
+    if blank.stderr:  # the first diagnosis, as the student reads it
         b.centre(red.first)
         b.screenshot(page, f"lab-{name}-blank-diagnosis")
-    if which == "solved":
-        if opened.figures:
-            b.centre(images.last)
-            b.screenshot(page, f"lab-{name}-solved-figure")
-        passed = b.outputs(page).filter(has_text="passed on")
-        if passed.count():
-            b.centre(passed.first)
-            b.screenshot(page, f"lab-{name}-solved-stages")
+
+    typed = page.evaluate(b.TYPE_ANSWERS_JS, {"path": path, "answers": solutions})
+    assert typed == len(solutions), f"typed {typed} of {len(solutions)} answers into {name}"
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    yield from b.until(lambda: not b.outputs(page).count(), 30, f"{name}'s outputs to clear")
+    yield from b.run_all_script(page)
+    graded = [gid[4:] for gid in solutions if gid.startswith("sol_")]
+    yield from b.until(
+        lambda: (
+            red.count()
+            or all(b.outputs(page).filter(has_text=f"{f}: passed on").count() for f in graded)
+        ),
+        120,
+        f"the checks of {name} to show",
+    )
+    _read_outputs(page, solved)
+    images = page.locator(".jp-NotebookPanel .jp-RenderedImage img")
+    if solved.figures:
+        b.centre(images.last)
+        b.screenshot(page, f"lab-{name}-solved-figure")
+    passed = b.outputs(page).filter(has_text="passed on")
+    if passed.count():
+        b.centre(passed.first)
+        b.screenshot(page, f"lab-{name}-solved-stages")
 
 
-def _validate_script(opened: Opened, server: b.Server, which: str) -> b.Script:
+def _read_outputs(page: Any, opened: Opened) -> None:
+    opened.stderr = b.outputs_text(page, b.STDERR)
+    opened.outputs = b.outputs_text(page)
+    opened.figures = page.locator(".jp-NotebookPanel .jp-RenderedImage img").count()
+
+
+def _validate_script(page: Any, opened: Opened, server: b.Server, which: str) -> b.Script:
     """Open the graded lesson's notebook and press Validate; keep the dialog's text."""
-    page = opened.page
     yield from b.open_notebook_script(
         page, server, f"{which}/{GRADED}/{GRADED}.ipynb", f"validate-{which}"
     )
@@ -246,6 +263,10 @@ def _validate_script(opened: Opened, server: b.Server, which: str) -> b.Script:
     yield from b.until(lambda: not dialog.count(), 30, "the validation dialog to close")
 
 
+#: A script to run in a tab: its name, what it records (its failure goes to each), its start.
+Start = tuple[str, list[Opened], Callable[[Any], b.Script]]
+
+
 @pytest.fixture(scope="module")
 def student_pages(
     backstage: dict[str, Future[None]],  # started first: it runs while these pages do
@@ -255,53 +276,55 @@ def student_pages(
     student_files: None,
     context: tuple[Any, b.Offline],
 ) -> dict[tuple[str, str], Opened]:
-    """Every released notebook, blank and solved, opened and run, and the graded lesson's
-    two notebooks validated: in WIDTH tabs side by side (DRIVERS threads with a browser
-    each), so kernels start and notebooks run while other tabs load; each tab loads
-    JupyterLab once and opens its notebooks one after another, as a student moves from
-    lesson to lesson. Each script keeps what its page showed and takes its screenshots. Keys:
-    ("blank"|"solved"|"validate", lesson name or "solved"/"blank")."""
+    """Every released notebook opened and run blank, then with the lesson's answers typed in,
+    and the graded lesson's notebook validated blank and solved: in WIDTH tabs side by side
+    (DRIVERS threads with a browser each), so kernels start and notebooks run while other
+    tabs load; each tab loads JupyterLab once and opens its notebooks one after another, as a
+    student moves from lesson to lesson. Each script keeps what its page showed and takes its
+    screenshots. Keys: ("blank"|"solved", lesson name) and ("validate", "solved"|"blank")."""
     student_lab.wait_ready()
-    starts: list[tuple[str, Opened, Callable[[Opened], b.Script]]] = []
+    starts: list[Start] = []
     pages: dict[tuple[str, str], Opened] = {}
-
-    def add(key: tuple[str, str], start: Callable[[Opened], b.Script]) -> None:
-        pages[key] = Opened()
-        starts.append(("/".join(key), pages[key], start))
-
+    for which in ("solved", "blank"):
+        pages["validate", which] = Opened()
     # the longest first, so that the last to finish is short
-    add(("validate", "solved"), lambda o: _validate_script(o, student_lab, "solved"))
+    starts.append(
+        ("validate/solved", [pages["validate", "solved"]],
+         partial(_validate_script, opened=pages["validate", "solved"], server=student_lab,
+                 which="solved"))
+    )  # fmt: skip
     for name in reversed(LESSONS):
-        graded = _graded_functions(course, name)
-        add(
-            ("solved", name),
-            lambda o, n=name, g=graded: _student_script(o, student_lab, "solved", n, g),
-        )
-    add(("validate", "blank"), lambda o: _validate_script(o, student_lab, "blank"))
-    for name in LESSONS:
-        add(("blank", name), lambda o, n=name: _student_script(o, student_lab, "blank", n))
+        blank = pages["blank", name] = Opened()
+        solved = pages["solved", name] = Opened()
+        starts.append(
+            (name, [blank, solved],
+             partial(_lesson_script, blank=blank, solved=solved, server=student_lab, name=name,
+                     solutions=_solutions(course, name)))
+        )  # fmt: skip
+    starts.append(
+        ("validate/blank", [pages["validate", "blank"]],
+         partial(_validate_script, opened=pages["validate", "blank"], server=student_lab,
+                 which="blank"))
+    )  # fmt: skip
     groups = [starts[i::DRIVERS] for i in range(DRIVERS)]
     with ThreadPoolExecutor(DRIVERS, thread_name_prefix="driver") as pool:
-        outcomes = list(pool.map(lambda g: _drive(g, context[1]), groups))
-    for outcome in outcomes:
-        for key, error in outcome.items():
-            pages[tuple(key.split("/"))].error = error
+        for offline in pool.map(_drive, groups):
+            context[1].blocked += offline.blocked
     return pages
 
 
-def _drive(
-    scripts: list[tuple[str, Opened, Callable[[Opened], b.Script]]], offline: b.Offline
-) -> dict[str, BaseException | None]:
+def _drive(scripts: list[Start]) -> b.Offline:
     """Run ``scripts`` in a browser of this thread's own, in WIDTH / DRIVERS tabs side by
     side, each tab one script after another: JupyterLab loads once per tab and opens the
     next notebook in place of the last (Playwright's sync API drives one browser per
-    thread: a call to a page whose renderer is busy holds up only this thread's tabs); its
-    blocked requests are added to ``offline``."""
+    thread: a call to a page whose renderer is busy holds up only this thread's tabs). A
+    failure outside any script goes to every script that has not finished. Returns the
+    requests it blocked."""
     from playwright.sync_api import sync_playwright
 
     mine = b.Offline()
     width = WIDTH // DRIVERS
-    outcome: dict[str, BaseException | None] = {}
+    finished: set[str] = set()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=b.chromium())
         try:
@@ -310,34 +333,29 @@ def _drive(
             tabs: dict[str, Callable[[], b.Script]] = {}
             for i in range(min(width, len(scripts))):
                 page, share = ctx.new_page(), scripts[i::width]
-                tabs[f"tab{i}"] = lambda p=page, s=share: _one_by_one(p, s, outcome)
+                tabs[f"tab{i}"] = lambda p=page, s=share: _one_by_one(p, s, finished)
             for error in b.run_together(tabs, width=width).values():
-                if error is not None:  # outside any script: every unfinished one failed
-                    for key, _, _ in scripts:
-                        outcome.setdefault(key, error)
+                if error is not None:
+                    for key, records, _ in scripts:
+                        for opened in records if key not in finished else []:
+                            opened.error = opened.error or error
         finally:
             browser.close()
-    offline.blocked += mine.blocked
-    return outcome
+    return mine
 
 
-def _one_by_one(
-    page: Any,
-    scripts: list[tuple[str, Opened, Callable[[Opened], b.Script]]],
-    outcome: dict[str, BaseException | None],
-) -> b.Script:
-    """The scripts one after another in ``page``, each one's failure kept in ``outcome``
+def _one_by_one(page: Any, scripts: list[Start], finished: set[str]) -> b.Script:
+    """The scripts one after another in ``page``, each one's failure kept in what it records
     (the page is then left, so that the next one loads JupyterLab afresh)."""
-    for key, opened, start in scripts:
-        opened.page = page
+    for key, records, start in scripts:
         try:
-            yield from start(opened)
-            outcome[key] = None
-        except Exception as exc:  # reported by the test that reads this page
-            outcome[key] = exc
+            yield from start(page)
+        except Exception as exc:  # reported by the tests that read these records
+            for opened in records:
+                opened.error = exc
             page.goto("about:blank")
         finally:
-            opened.page = None
+            finished.add(key)
 
 
 @pytest.fixture(scope="module")
@@ -430,7 +448,7 @@ def test_released_notebook_opens_clean_renders_math_and_diagnoses(
 
 
 @pytest.mark.parametrize("name", LESSONS)
-def test_the_lessons_own_solutions_pass_every_stage_with_figures(
+def test_the_lessons_own_answers_typed_in_pass_every_stage_with_figures(
     name: str, course: Course, student_pages: dict[tuple[str, str], Opened]
 ) -> None:
     opened = student_pages["solved", name].ready()
@@ -441,7 +459,8 @@ def test_the_lessons_own_solutions_pass_every_stage_with_figures(
         assert re.search(rf"{fn}: passed on \d+ cases", text), fn
     assert "ok     values" in text
     assert opened.figures == _figures_in_solutions_page(course, name) > 0
-    # (screenshots lab-<name>-solved-figure and -solved-stages: taken by the script)
+    # (the blank notebook of the test above, its answers typed in and run again; screenshots
+    # lab-<name>-solved-figure and -solved-stages: taken by the script)
 
 
 @pytest.mark.parametrize("which", ["solved", "blank"])

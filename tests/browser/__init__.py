@@ -288,6 +288,21 @@ CLOSE_ALL_JS = """async () => {
 
 HAS_APP_JS = "() => Boolean(window.jupyterapp && window.jupyterapp.shell)"
 
+#: Type answers into the open notebook ``path``: each cell whose nbgrader grade_id is a key
+#: of ``answers`` gets that text as its source, as if the student had written it there.
+#: Returns how many cells it filled. (Only with ``expose_app``.)
+TYPE_ANSWERS_JS = """({path, answers}) => {
+  const panel = [...window.jupyterapp.shell.widgets('main')]
+    .find(w => w.context && w.context.path === path);
+  if (!panel) { return -1; }
+  let typed = 0;
+  for (const cell of panel.content.model.cells) {
+    const id = (cell.getMetadata('nbgrader') || {}).grade_id;
+    if (Object.hasOwn(answers, id)) { cell.sharedModel.setSource(answers[id]); typed++; }
+  }
+  return typed;
+}"""
+
 
 def open_notebook_script(page: Any, server: Server, path: str, workspace: str = "w") -> Script:
     """Open ``path`` and wait for its kernel to be idle: in a fresh workspace, or, in a page
