@@ -36,8 +36,8 @@ from tests import browser as b
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 LESSONS = release.lessons_in()
 GRADED = "03_linear_layer"  # the lesson graded for the feedback and formgrader tests
-WIDTH = 6  # JupyterLab tabs loading or running at once, in all
-DRIVERS = 3  # threads, each driving a browser of its own with WIDTH / DRIVERS tabs
+WIDTH = 4  # JupyterLab tabs loading or running at once, in all
+DRIVERS = 2  # threads, each driving a browser of its own with WIDTH / DRIVERS tabs
 LAB_VIEWPORT = {"width": 1400, "height": 1000}
 FILE_VIEWPORT = {"width": 1280, "height": 900}
 
@@ -67,10 +67,9 @@ def _grade_two(course: Course) -> None:
 @pytest.fixture(scope="module")
 def backstage(course: Course) -> Iterator[dict[str, Future[None]]]:
     """The instructor's side of the course, made in a thread while the browser opens and
-    runs the student's notebooks (time the browser spends mostly waiting): first the two
-    graded submissions with their feedback ("graded"), then the self-study site ("site"),
-    as ``release`` writes it. A test that needs one waits for it, and fails with its error.
-    """
+    runs the student's notebooks: first the two graded submissions with their feedback
+    ("graded"), then the self-study site ("site"), as ``release`` writes it. A test (or
+    page) that needs one waits for it, and fails with its error."""
     with ThreadPoolExecutor(1, thread_name_prefix="backstage") as pool:
         yield {
             "graded": pool.submit(_grade_two, course),
@@ -212,7 +211,7 @@ def _lesson_script(
     yield from b.until(red.count, 60, f"the first diagnosis in {name} to show")
     _read_outputs(page, blank)
     if blank.stderr:  # the first diagnosis, as the student reads it
-        b.centre(red.first)
+        yield from b.centre_script(red.first)
         b.screenshot(page, f"lab-{name}-blank-diagnosis")
 
     typed = page.evaluate(b.TYPE_ANSWERS_JS, {"path": path, "answers": solutions})
@@ -232,11 +231,11 @@ def _lesson_script(
     _read_outputs(page, solved)
     images = page.locator(".jp-NotebookPanel .jp-RenderedImage img")
     if solved.figures:
-        b.centre(images.last)
+        yield from b.centre_script(images.last)
         b.screenshot(page, f"lab-{name}-solved-figure")
     passed = b.outputs(page).filter(has_text="passed on")
     if passed.count():
-        b.centre(passed.first)
+        yield from b.centre_script(passed.first)
         b.screenshot(page, f"lab-{name}-solved-stages")
 
 
@@ -270,6 +269,7 @@ Start = tuple[str, list[Opened], Callable[[Any], b.Script]]
 @pytest.fixture(scope="module")
 def student_pages(
     backstage: dict[str, Future[None]],  # started first: it runs while these pages do
+    file_pages: Future[dict[str, Shown]],  # (likewise, once backstage has written them)
     course: Course,
     student_lab: b.Server,
     instructor_lab: b.Server,  # launched first, so that it starts while these pages run
@@ -358,26 +358,128 @@ def _one_by_one(page: Any, scripts: list[Start], finished: set[str]) -> b.Script
             finished.add(key)
 
 
+@dataclass
+class Shown:
+    """What a page opened as a file (feedback, self-study) showed, read by its script."""
+
+    error: BaseException | None = None
+    math: int = 0  # typeset formulas
+    raw_math: list[str] = field(default_factory=list)
+    text: str = ""
+    hrefs: list[str] = field(default_factory=list)
+    rows: int = 0  # of the page's tables
+    figures: int = 0
+    figures_drawn: int = 0  # loaded, and wider than 100 px
+    toggles: int = 0  # solution toggles
+    open_toggles: int = 0  # as the page loads
+    solutions: dict[str, tuple[int, bool]] = field(default_factory=dict)  # function ->
+    # (toggles that hold its code, whether the first one's code is folded)
+    open_after_click: int = 0  # after a click on the first toggle's summary
+
+    def ready(self) -> Shown:
+        if self.error is not None:
+            raise self.error
+        return self
+
+
+FIGURES = "img[src^='data:image/png']"
+SOLUTION = "details.course-solution"
+
+
+def _file_script(
+    page: Any, path: Path, shown: Shown, shot: str, functions: list[str], after: Future[None]
+) -> b.Script:
+    """Once ``after`` is done (the part of ``backstage`` that writes the page), load the page
+    from its file, wait for MathJax, note what it shows and take its screenshots
+    (``shot``-top, -figure; a self-study page's solution unfolded: -solution-open)."""
+    yield from b.until(after.done, 900, f"{path.name} to be written")
+    after.result()  # (its failure, if it failed)
+    page.goto(path.as_uri(), wait_until="commit")
+    yield from b.until(
+        lambda: page.evaluate("document.readyState") == "complete", 60, f"{path.name} to load"
+    )
+    yield from b.typeset_script(page)
+    shown.math = page.locator(".MathJax, .MathJax_Display").count()
+    shown.raw_math = page.evaluate(b.RAW_MATH_JS)
+    shown.text = page.locator("body").inner_text()
+    shown.hrefs = page.eval_on_selector_all("a", "as => as.map(a => a.getAttribute('href'))")
+    shown.rows = page.locator("tbody tr").count()
+    figures = page.locator(FIGURES)
+    shown.figures = figures.count()
+    shown.figures_drawn = page.eval_on_selector_all(
+        FIGURES, "imgs => imgs.filter(i => i.complete && i.naturalWidth > 100).length"
+    )
+    toggles = page.locator(SOLUTION)
+    shown.toggles = toggles.count()
+    shown.open_toggles = page.locator(f"{SOLUTION}[open]").count()
+    for fn in functions:
+        code = page.locator(SOLUTION, has_text=f"def {fn}(")
+        shown.solutions[fn] = (code.count(), code.first.locator(".jp-Cell").first.is_hidden())
+    if shot == "site-index":
+        b.screenshot(page, shot, full_page=True)
+        return
+    b.screenshot(page, f"{shot}-top")
+    if shown.figures:
+        yield from b.centre_script(figures.first)
+        b.screenshot(page, f"{shot}-figure")
+    if shown.toggles:
+        toggles.first.locator("summary").click()
+        shown.open_after_click = page.locator(f"{SOLUTION}[open]").count()
+        yield from b.typeset_script(page)
+        yield from b.centre_script(toggles.first, "start")
+        b.screenshot(page, f"{shot}-solution-open")
+
+
 @pytest.fixture(scope="module")
 def file_pages(
     course: Course, backstage: dict[str, Future[None]], context: tuple[Any, b.Offline]
-) -> dict[str, Any]:
-    """The feedback page, the self-study index and every self-study page, each loaded in its
-    own tab at once (MathJax typesets them side by side); the tests wait for it."""
-    _ready(backstage, "graded", "site")
-    ctx, _ = context
-    paths = {
-        "feedback": course.path("feedback", "ada_perfect", GRADED, f"{GRADED}.html"),
-        "index": course.path("self-study", "index.html"),
+) -> Iterator[Future[dict[str, Shown]]]:
+    """The feedback page, the self-study index and every self-study page, once ``backstage``
+    has written them: each in a tab of its own, side by side, in a thread with a browser of
+    its own, which starts now and runs while the student's JupyterLab pages do. Keys:
+    "feedback", "index" and each lesson's name; its blocked requests go to ``context``."""
+    with ThreadPoolExecutor(1, thread_name_prefix="files") as pool:
+        yield pool.submit(_show_files, course, backstage, context[1])
+
+
+def _show_files(
+    course: Course, backstage: dict[str, Future[None]], offline: b.Offline
+) -> dict[str, Shown]:
+    from playwright.sync_api import sync_playwright
+
+    feedback = course.path("feedback", "ada_perfect", GRADED, f"{GRADED}.html")
+    pages = {
+        "feedback": (feedback, [], backstage["graded"]),
+        "index": (course.path("self-study", "index.html"), [], backstage["site"]),
     }
     for name in LESSONS:
-        paths[name] = course.path("self-study", name, f"{name}-solutions.html")
-    pages = {}
-    for key, path in paths.items():
-        page = pages[key] = ctx.new_page()
-        page.set_viewport_size(FILE_VIEWPORT)
-        page.goto(path.as_uri())
-    return pages
+        solutions = course.path("self-study", name, f"{name}-solutions.html")
+        pages[name] = (solutions, _graded_functions(course, name), backstage["site"])
+    shots = {"feedback": "feedback", "index": "site-index"}
+    shown = {key: Shown() for key in pages}
+    mine = b.Offline()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=b.chromium())
+        try:
+            ctx = browser.new_context(viewport=FILE_VIEWPORT)
+            mine.attach(ctx)
+            scripts = {
+                key: partial(
+                    _file_script, ctx.new_page(), path, shown[key], shots.get(key, f"site-{key}"),
+                    functions, after,
+                )
+                for key, (path, functions, after) in pages.items()
+            }  # fmt: skip
+            for key, error in b.run_together(scripts, width=len(scripts)).items():
+                shown[key].error = error
+        finally:
+            browser.close()
+    offline.blocked += mine.blocked
+    return shown
+
+
+def _shown(file_pages: Future[dict[str, Shown]], key: str) -> Shown:
+    return file_pages.result(timeout=900)[key].ready()
 
 
 def _graded_functions(course: Course, name: str) -> list[str]:
@@ -494,7 +596,7 @@ def test_formgrader_lists_the_lessons_and_opens_a_submission(
     href = page.locator("a.name-shown", has_text="ada_perfect").get_attribute("href")
     page.goto(instructor_lab.at(href))
     page.wait_for_selector("#notebook", timeout=60_000)
-    _typeset(page)
+    b.drive(b.typeset_script(page))
     assert page.locator(".MathJax, .MathJax_Display").count() > 20
     assert page.evaluate(b.RAW_MATH_JS) == []
     b.screenshot(page, "formgrader-submission")
@@ -505,70 +607,42 @@ def test_formgrader_lists_the_lessons_and_opens_a_submission(
 # -- pages opened as files, no network ---------------------------------------------------------
 
 
-def _typeset(page: Any) -> None:
-    """Wait until MathJax 2 has typeset the page."""
-    page.wait_for_function("window.MathJax && MathJax.isReady", timeout=120_000)
-    page.evaluate("() => new Promise(done => MathJax.Hub.Queue(() => done(true)))")
-
-
 def test_feedback_page_renders_math_and_figures_offline(
-    course: Course, file_pages: dict[str, Any], context: tuple[Any, b.Offline]
+    course: Course, file_pages: Future[dict[str, Shown]], context: tuple[Any, b.Offline]
 ) -> None:
-    page = file_pages["feedback"]
-    _typeset(page)
-    assert page.locator(".MathJax, .MathJax_Display").count() > 20
-    assert page.evaluate(b.RAW_MATH_JS) == []
-    assert page.locator("img[src^='data:image/png']").count() > 0, _figure_cells(course)
-    assert "linear_backward: passed" in page.locator("body").inner_text()
-    b.screenshot(page, "feedback-top")
-    b.centre(page.locator("img[src^='data:image/png']").first)
-    b.screenshot(page, "feedback-figure")
+    shown = _shown(file_pages, "feedback")  # (screenshots feedback-top, feedback-figure)
+    assert shown.math > 20
+    assert shown.raw_math == []
+    assert shown.figures > 0, _figure_cells(course)
+    assert "linear_backward: passed" in shown.text
     context[1].assert_clean()
 
 
 def test_self_study_index_is_the_course_map_offline(
-    file_pages: dict[str, Any], context: tuple[Any, b.Offline]
+    file_pages: Future[dict[str, Shown]], context: tuple[Any, b.Offline]
 ) -> None:
-    page = file_pages["index"]
-    _typeset(page)
-    rows = page.locator("tbody tr")
-    assert rows.count() == len(LESSONS)
+    shown = _shown(file_pages, "index")  # (screenshot site-index)
+    assert shown.rows == len(LESSONS)
     for name in LESSONS:
-        assert page.locator(f"a[href='{name}/{name}-solutions.html']").count() == 1
-        assert page.locator(f"a[href='{name}/{name}.ipynb']").count() == 1
-    assert page.evaluate(b.RAW_MATH_JS) == []
-    b.screenshot(page, "site-index", full_page=True)
+        assert shown.hrefs.count(f"{name}/{name}-solutions.html") == 1
+        assert shown.hrefs.count(f"{name}/{name}.ipynb") == 1
+    assert shown.raw_math == []
     context[1].assert_clean()
 
 
 @pytest.mark.parametrize("name", LESSONS)
 def test_self_study_page_offline_math_figures_and_solution_toggles(
-    name: str, course: Course, file_pages: dict[str, Any], context: tuple[Any, b.Offline]
+    name: str, course: Course, file_pages: Future[dict[str, Shown]], context: tuple[Any, b.Offline]
 ) -> None:
-    page = file_pages[name]
-    _typeset(page)
-    assert page.locator(".MathJax, .MathJax_Display").count() > 20
-    assert page.evaluate(b.RAW_MATH_JS) == []
-    figures = page.locator("img[src^='data:image/png']")
-    assert figures.count() > 0
-    assert all(
-        page.evaluate("img => img.naturalWidth > 100 && img.complete", el)
-        for el in figures.element_handles()
-    )
-    toggles = page.locator("details.course-solution")
-    assert toggles.count() >= len(_graded_functions(course, name))
-    assert page.locator("details.course-solution[open]").count() == 0
-    for fn in _graded_functions(course, name):
-        code = page.locator("details.course-solution", has_text=f"def {fn}(")
-        assert code.count() == 1
-        assert code.first.locator(".jp-Cell").first.is_hidden()  # folded until opened
-    b.screenshot(page, f"site-{name}-top")
-    b.centre(figures.first)
-    b.screenshot(page, f"site-{name}-figure")
-    first = toggles.first
-    first.locator("summary").click()
-    assert page.locator("details.course-solution[open]").count() == 1
-    _typeset(page)
-    b.centre(first, "start")
-    b.screenshot(page, f"site-{name}-solution-open")
+    shown = _shown(file_pages, name)  # (screenshots site-<name>-top, -figure, -solution-open)
+    assert shown.math > 20
+    assert shown.raw_math == []
+    assert shown.figures > 0
+    assert shown.figures_drawn == shown.figures
+    functions = _graded_functions(course, name)
+    assert shown.toggles >= len(functions)
+    assert shown.open_toggles == 0
+    for fn in functions:
+        assert shown.solutions[fn] == (1, True), f"{fn}: (toggles with its code, folded)"
+    assert shown.open_after_click == 1
     context[1].assert_clean()

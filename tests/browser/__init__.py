@@ -40,14 +40,14 @@ def chromium() -> str:
     return path
 
 
-def centre(locator: Any, block: str = "center") -> None:
+def centre_script(locator: Any, block: str = "center") -> Script:
     """Scroll an element to the middle (or ``block``) of its container, for a screenshot:
     again until it stays put inside the window (JupyterLab renders the cells that come into
     view as it scrolls, which moves what was centred)."""
     last = None
     for _ in range(12):
         locator.evaluate(f"e => e.scrollIntoView({{block: '{block}'}})")
-        locator.page.wait_for_timeout(100)
+        yield from pause(0.1)
         top = locator.evaluate(IN_VIEW_TOP_JS)
         if top is not None and top == last:
             return
@@ -220,6 +220,14 @@ RAW_MATH_JS = r"""
 Script = Iterator[None]
 
 
+def typeset_script(page: Any, timeout: float = 120) -> Script:
+    """Wait until MathJax 2 (the pages nbconvert and formgrader write) has typeset the page."""
+    ready = "() => Boolean(window.MathJax && MathJax.isReady)"
+    yield from until(lambda: page.evaluate(ready), timeout, "MathJax to be ready")
+    page.evaluate("() => { window.typeset = 0; MathJax.Hub.Queue(() => (window.typeset = 1)); }")
+    yield from until(lambda: page.evaluate("window.typeset"), timeout, "MathJax to typeset")
+
+
 def until(check: Callable[[], object], timeout: float, what: str) -> Script:
     """Wait (yielding) until ``check()`` is true; TimeoutError naming ``what`` past ``timeout``."""
     deadline = time.monotonic() + timeout
@@ -329,10 +337,6 @@ def open_notebook_script(page: Any, server: Server, path: str, workspace: str = 
     yield from pause(1.0)  # what JupyterLab changes on open arrives with the kernel
 
 
-def open_notebook(page: Any, server: Server, path: str) -> None:
-    drive(open_notebook_script(page, server, path))
-
-
 def is_dirty(page: Any) -> bool:
     return bool(page.locator(".lm-TabBar-tab.jp-mod-dirty").count())
 
@@ -343,12 +347,6 @@ LAB_MATH = "document.querySelectorAll('.jp-NotebookPanel mjx-container').length"
 def lab_math_script(page: Any) -> Iterator[None]:
     """Wait until the open notebook shows typeset formulas (JupyterLab's MathJax 3)."""
     yield from until(lambda: page.evaluate(LAB_MATH), 60, "typeset math in the notebook")
-
-
-def lab_math(page: Any) -> int:
-    """Typeset formulas in the open notebook (JupyterLab's MathJax 3), after it settles."""
-    drive(lab_math_script(page))
-    return int(page.locator(".jp-NotebookPanel mjx-container").count())
 
 
 def menu(page: Any, top: str, item: str) -> None:
@@ -376,10 +374,6 @@ def run_all_script(page: Any, timeout: float = 300) -> Script:
         if time.monotonic() > deadline:
             raise TimeoutError("the notebook was still running")
         yield from pause(0.4)
-
-
-def run_all(page: Any, timeout: float = 300) -> None:
-    drive(run_all_script(page, timeout))
 
 
 OUTPUT = ".jp-NotebookPanel .jp-OutputArea-output"
