@@ -615,6 +615,7 @@ def test_feedback_page_renders_math_and_figures_offline(
     assert shown.raw_math == []
     assert shown.figures > 0, _figure_cells(course)
     assert "linear_backward: passed" in shown.text
+    assert "¶" not in shown.text  # headings' anchor links show on hover only
     context[1].assert_clean()
 
 

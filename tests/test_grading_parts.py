@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -275,6 +276,15 @@ def test_a_pool_whose_worker_died_unread_still_lets_the_grader_exit(tmp_path: Pa
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "closed"
+
+
+def test_a_dead_workers_reason_says_what_to_do() -> None:
+    from autograder.grading.workers import death
+
+    assert death(70) == "exit code 70"
+    assert "out of memory" in death(-signal.SIGKILL) and "SIGKILL" in death(-signal.SIGKILL)
+    assert death(-signal.SIGSEGV) == "killed by SIGSEGV"
+    assert "__main__" in death(1) and "traceback" in death(1)
 
 
 def test_the_gradebook_schema_version_read_in_process_is_nbgraders_own() -> None:

@@ -1,6 +1,6 @@
 """The student kit's ``check`` and the grader's judge say the same thing, word for word.
 
-For every converted lesson (its specs are cards with expected data), every mutant of
+For every lesson (its specs are cards with expected data), every mutant of
 ``autograder/lessons/mutants/`` (wrong and correct), the solution and the blank stub: ``check``
 run from the released check file (visible cases; the grader's file for the hidden ones)
 prints or raises exactly the report the grader's path (``check_function``: the reference draws the
@@ -24,13 +24,12 @@ from backprop_ref.specs.core import check_function
 from tests.lessons import mutants
 from tests.test_mutants import _solution_namespace
 
-CONVERTED = list(LESSONS)  # every lesson is on the kit protocol
 BLANK = "def {name}(*args, **kwargs):\n    raise NotImplementedError()\n"
 
 
 def _variants() -> list[Any]:
     out = []
-    for lesson in CONVERTED:
+    for lesson in LESSONS:
         table = mutants(lesson)
         for spec in LESSONS[lesson].specs:
             out.append(pytest.param(lesson, spec.name, None, id=f"{spec.name}-solution"))
@@ -49,19 +48,10 @@ def _variants() -> list[Any]:
 
 @pytest.fixture(scope="module")
 def check_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The grader's check file of each converted lesson (visible and hidden cases)."""
+    """The grader's check file of each lesson (visible and hidden cases)."""
     return {
-        lesson: write_checks(tmp_path_factory.mktemp(lesson), lesson, GRADER)
-        for lesson in CONVERTED
+        lesson: write_checks(tmp_path_factory.mktemp(lesson), lesson, GRADER) for lesson in LESSONS
     }
-
-
-def test_lesson_03_is_converted() -> None:
-    assert "03_linear_layer" in CONVERTED
-
-
-def test_lessons_06_to_08_are_converted() -> None:
-    assert {"06_autodiff", "07_normalisation", "08_convolution"} <= set(CONVERTED)
 
 
 @functools.cache

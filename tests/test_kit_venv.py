@@ -1,10 +1,10 @@
 """A student's environment: a fresh virtual environment with only the student kit installed
 (its wheel, built from ``kit/``, installed outside the checkout, with a Jupyter kernel).
 
-There ``import backprop_ref`` fails, and every released student notebook of the converted
-lessons runs from its own folder (the notebook and its ``checks.npz``, as released): the
-perfect solutions pass every visible check, quietly, and the blank notebook fails every
-visible check with the message the reference's path gives (``check_function``).
+There ``import backprop_ref`` fails, and every released student notebook runs from its own
+folder (the notebook and its ``checks.npz``, as released): the perfect solutions pass every
+visible check, quietly, and the blank notebook fails every visible check with the message the
+reference's path gives (``check_function``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from backprop_ref.specs.core import check_function
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-CONVERTED = list(LESSONS)  # every lesson is on the kit protocol
 KERNEL = "backprop-kit-only"
 
 
@@ -83,7 +82,7 @@ def test_only_the_kit_is_installed(student_env: tuple[Path, Path], tmp_path: Pat
 def released(tmp_path_factory: pytest.TempPathFactory) -> Course:
     """The course released before any deadline (building blocks as answer cells)."""
     course = Course.at(tmp_path_factory.mktemp("course"))
-    release_mod.release(course, CONVERTED, self_study=False)
+    release_mod.release(course, list(LESSONS), self_study=False)
     return course
 
 
@@ -131,7 +130,7 @@ def _errors(cell: nbformat.NotebookNode) -> list[Any]:
     return [o for o in cell.outputs if o.output_type == "error"]
 
 
-@pytest.mark.parametrize("lesson", CONVERTED)
+@pytest.mark.parametrize("lesson", list(LESSONS))
 def test_perfect_solutions_pass_every_visible_check(
     lesson: str, released: Course, student_env: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -150,7 +149,7 @@ def test_perfect_solutions_pass_every_visible_check(
         assert not any(o.get("name") == "stderr" for o in cell.outputs), cell.outputs
 
 
-@pytest.mark.parametrize("lesson", CONVERTED)
+@pytest.mark.parametrize("lesson", list(LESSONS))
 def test_blank_notebook_fails_with_the_reference_messages(
     lesson: str, released: Course, student_env: tuple[Path, Path], tmp_path: Path
 ) -> None:

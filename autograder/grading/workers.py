@@ -16,6 +16,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -134,7 +135,7 @@ class LocalPool:
         if slot.key is None:
             return ""
         if not slot.process.is_alive():
-            return f"the grading worker died (exit code {slot.process.exitcode})"
+            return f"the grading worker died ({death(slot.process.exitcode)})"
         if time.monotonic() - slot.started > self.timeout:
             return f"grading took longer than {self.timeout:.0f} s"
         return ""
@@ -156,6 +157,24 @@ class LocalPool:
                 slot.process.kill()
             if slot.process.exitcode != 0:
                 _abandon(slot.inbox)
+
+
+def death(exitcode: int | None) -> str:
+    """How a worker process ended, in words an instructor can act on."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        oom = " (out of memory? the system's OOM killer sends it)" if name == "SIGKILL" else ""
+        return f"killed by {name}{oom}"
+    if exitcode == 1:  # what Python exits with on an uncaught exception
+        return (
+            "exit code 1: a Python error in the worker itself, whose traceback is in the "
+            "grader's own error output; a script that calls grade() must keep its top level "
+            'under `if __name__ == "__main__":`, because each worker imports it'
+        )
+    return f"exit code {exitcode}"
 
 
 def _abandon(inbox: Any) -> None:
