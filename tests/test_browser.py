@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import nbformat
 import pytest
@@ -158,10 +158,22 @@ def context(chrome: Any) -> Iterator[tuple[Any, b.Offline]]:
 
 
 @dataclass
-class Opened:
+class Record:
+    """What a page showed, kept by its script; or the script's failure."""
+
+    error: BaseException | None = None
+
+    def ready(self) -> Self:
+        """What the page showed, or the failure of its script (raised in the test)."""
+        if self.error is not None:
+            raise self.error
+        return self
+
+
+@dataclass
+class Opened(Record):
     """What a notebook page of the student's JupyterLab showed, at one point of its script."""
 
-    error: BaseException | None = None  # the script's failure (raised in the test)
     dirty: bool | None = None
     math: int = 0
     raw_math: list[str] = field(default_factory=list)
@@ -173,12 +185,6 @@ class Opened:
     outputs: list[str] = field(default_factory=list)  # every output's text
     figures: int = 0  # images shown
 
-    def ready(self) -> Opened:
-        """What the page showed, or the failure of its script (raised in the test)."""
-        if self.error is not None:
-            raise self.error
-        return self
-
 
 def _lesson_script(
     page: Any,
@@ -187,6 +193,7 @@ def _lesson_script(
     server: b.Server,
     name: str,
     solutions: dict[str, str],
+    graded: list[str],
 ) -> b.Script:
     """A student's way through a lesson: open the released notebook and note what it shows
     before running; Run All, and read the first diagnosis (``blank``); then type the lesson's
@@ -219,7 +226,6 @@ def _lesson_script(
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
     yield from b.until(lambda: not b.outputs(page).count(), 30, f"{name}'s outputs to clear")
     yield from b.run_all_script(page)
-    graded = [gid[4:] for gid in solutions if gid.startswith("sol_")]
     yield from b.until(
         lambda: (
             red.count()
@@ -283,29 +289,24 @@ def student_pages(
     student moves from lesson to lesson. Each script keeps what its page showed and takes its
     screenshots. Keys: ("blank"|"solved", lesson name) and ("validate", "solved"|"blank")."""
     student_lab.wait_ready()
-    starts: list[Start] = []
     pages: dict[tuple[str, str], Opened] = {}
-    for which in ("solved", "blank"):
-        pages["validate", which] = Opened()
+
+    def validate(which: str) -> Start:
+        opened = pages["validate", which] = Opened()
+        start = partial(_validate_script, opened=opened, server=student_lab, which=which)
+        return f"validate/{which}", [opened], start
+
     # the longest first, so that the last to finish is short
-    starts.append(
-        ("validate/solved", [pages["validate", "solved"]],
-         partial(_validate_script, opened=pages["validate", "solved"], server=student_lab,
-                 which="solved"))
-    )  # fmt: skip
+    starts = [validate("solved")]
     for name in reversed(LESSONS):
         blank = pages["blank", name] = Opened()
         solved = pages["solved", name] = Opened()
         starts.append(
             (name, [blank, solved],
              partial(_lesson_script, blank=blank, solved=solved, server=student_lab, name=name,
-                     solutions=_solutions(course, name)))
+                     solutions=_solutions(course, name), graded=_graded_functions(course, name)))
         )  # fmt: skip
-    starts.append(
-        ("validate/blank", [pages["validate", "blank"]],
-         partial(_validate_script, opened=pages["validate", "blank"], server=student_lab,
-                 which="blank"))
-    )  # fmt: skip
+    starts.append(validate("blank"))
     groups = [starts[i::DRIVERS] for i in range(DRIVERS)]
     with ThreadPoolExecutor(DRIVERS, thread_name_prefix="driver") as pool:
         for offline in pool.map(_drive, groups):
@@ -335,10 +336,11 @@ def _drive(scripts: list[Start]) -> b.Offline:
                 page, share = ctx.new_page(), scripts[i::width]
                 tabs[f"tab{i}"] = lambda p=page, s=share: _one_by_one(p, s, finished)
             for error in b.run_together(tabs, width=width).values():
-                if error is not None:
-                    for key, records, _ in scripts:
-                        for opened in records if key not in finished else []:
-                            opened.error = opened.error or error
+                if error is None:
+                    continue
+                for key, records, _ in scripts:  # failed outside any script: so did each
+                    for opened in records if key not in finished else []:  # unfinished one
+                        opened.error = opened.error or error
         finally:
             browser.close()
     return mine
@@ -359,10 +361,9 @@ def _one_by_one(page: Any, scripts: list[Start], finished: set[str]) -> b.Script
 
 
 @dataclass
-class Shown:
+class Shown(Record):
     """What a page opened as a file (feedback, self-study) showed, read by its script."""
 
-    error: BaseException | None = None
     math: int = 0  # typeset formulas
     raw_math: list[str] = field(default_factory=list)
     text: str = ""
@@ -375,11 +376,6 @@ class Shown:
     solutions: dict[str, tuple[int, bool]] = field(default_factory=dict)  # function ->
     # (toggles that hold its code, whether the first one's code is folded)
     open_after_click: int = 0  # after a click on the first toggle's summary
-
-    def ready(self) -> Shown:
-        if self.error is not None:
-            raise self.error
-        return self
 
 
 FIGURES = "img[src^='data:image/png']"
@@ -448,14 +444,14 @@ def _show_files(
     from playwright.sync_api import sync_playwright
 
     feedback = course.path("feedback", "ada_perfect", GRADED, f"{GRADED}.html")
-    pages = {
-        "feedback": (feedback, [], backstage["graded"]),
-        "index": (course.path("self-study", "index.html"), [], backstage["site"]),
+    pages = {  # key: (file, screenshot name, graded functions, the part that writes it)
+        "feedback": (feedback, "feedback", [], backstage["graded"]),
+        "index": (course.path("self-study", "index.html"), "site-index", [], backstage["site"]),
     }
     for name in LESSONS:
         solutions = course.path("self-study", name, f"{name}-solutions.html")
-        pages[name] = (solutions, _graded_functions(course, name), backstage["site"])
-    shots = {"feedback": "feedback", "index": "site-index"}
+        functions = _graded_functions(course, name)
+        pages[name] = (solutions, f"site-{name}", functions, backstage["site"])
     shown = {key: Shown() for key in pages}
     mine = b.Offline()
     with sync_playwright() as p:
@@ -464,11 +460,8 @@ def _show_files(
             ctx = browser.new_context(viewport=FILE_VIEWPORT)
             mine.attach(ctx)
             scripts = {
-                key: partial(
-                    _file_script, ctx.new_page(), path, shown[key], shots.get(key, f"site-{key}"),
-                    functions, after,
-                )
-                for key, (path, functions, after) in pages.items()
+                key: partial(_file_script, ctx.new_page(), path, shown[key], shot, functions, after)
+                for key, (path, shot, functions, after) in pages.items()
             }  # fmt: skip
             for key, error in b.run_together(scripts, width=len(scripts)).items():
                 shown[key].error = error
